@@ -1,0 +1,207 @@
+"""Encrypted tally, partial decryptions and result (specification §"Encrypted tally", §"Partial decryptions",
+§"Election result"; Belenios ``election.ml`` ``compute_factor``/``check_factor``/``check_result``).
+
+Shapes follow the election: one list per question, one entry per answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from strikevote.belenios.ballot import Answer, ciphertext_json, parse_ciphertext, parse_proof, proof_json
+from strikevote.belenios.codec import check_object, dumps, get_int, get_list, get_str, loads
+from strikevote.belenios.election import Election
+from strikevote.belenios.errors import FormatError
+from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
+from strikevote.crypto import elgamal, proofs, threshold
+from strikevote.crypto.dlog import discrete_log
+from strikevote.crypto.elgamal import Ciphertext
+from strikevote.crypto.errors import CryptoError
+from strikevote.crypto.group import Group
+from strikevote.crypto.proofs import Proof
+from strikevote.crypto.randomness import Randomness
+
+EncryptedTally = list[list[Ciphertext[Any]]]
+
+
+def _decode(group: Group[Any], s: Any, where: str) -> Any:
+    if not isinstance(s, str):
+        raise FormatError(where, "expected a group element string")
+    try:
+        return group.decode(s)
+    except CryptoError as exc:
+        raise FormatError(where, str(exc)) from None
+
+
+def _check_shape(election: Election, value: Any, where: str) -> list[list[Any]]:
+    rows = get_list(value, None, where)
+    if len(rows) != len(election.questions):
+        raise FormatError(where, f"expected {len(election.questions)} question(s), got {len(rows)}")
+    for i, (row, q) in enumerate(zip(rows, election.questions, strict=True)):
+        if not isinstance(row, list) or len(row) != len(q.answers):
+            raise FormatError(f"{where}[{i}]", f"expected {len(q.answers)} entries")
+    return rows
+
+
+# --- encrypted tally --------------------------------------------------------------------------------------------
+
+
+def empty_tally(election: Election) -> EncryptedTally:
+    g = election.group
+    return [[elgamal.neutral(g) for _ in q.answers] for q in election.questions]
+
+
+def add_to_tally(group: Group[Any], tally: EncryptedTally, answers: Sequence[Answer], weight: int = 1) -> None:
+    for row, answer in zip(tally, answers, strict=True):
+        for j, ct in enumerate(answer.choices):
+            row[j] = elgamal.combine(group, row[j], elgamal.scale(group, ct, weight))
+
+
+def tally_json(group: Group[Any], tally: EncryptedTally) -> str:
+    return dumps([[ciphertext_json(group, c) for c in row] for row in tally])
+
+
+def parse_tally(election: Election, raw: str, where: str = "encrypted_tally") -> EncryptedTally:
+    rows = _check_shape(election, loads(raw, where), where)
+    return [[parse_ciphertext(election.group, c, f"{where}[{i}][{j}]") for j, c in enumerate(row)]
+            for i, row in enumerate(rows)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SizedTally:
+    num_tallied: int
+    total_weight: int
+    encrypted_tally: str  # hex hash of the encrypted_tally data object
+
+    def to_json(self) -> str:
+        return dumps({"num_tallied": self.num_tallied, "total_weight": self.total_weight,
+                      "encrypted_tally": self.encrypted_tally})  # fmt: skip
+
+    @staticmethod
+    def parse(raw: str, where: str = "sized_encrypted_tally") -> SizedTally:
+        obj = check_object(loads(raw, where), where, ("num_tallied", "total_weight", "encrypted_tally"))
+        total = obj["total_weight"]
+        if isinstance(total, str) and total.isdigit():
+            total = int(total)
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            raise FormatError(f"{where}.total_weight", "expected a non-negative integer")
+        return SizedTally(get_int(obj, "num_tallied", where, minimum=0), total, get_str(obj, "encrypted_tally", where))
+
+
+# --- partial decryptions ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartialDecryption:
+    factors: list[list[Any]]
+    proofs: list[list[Proof]]
+
+    def to_json(self, group: Group[Any]) -> str:
+        return dumps({"decryption_factors": [[group.encode(f) for f in row] for row in self.factors],
+                      "decryption_proofs": [[proof_json(p) for p in row] for row in self.proofs]})  # fmt: skip
+
+
+def parse_partial_decryption(election: Election, raw: str, where: str = "partial_decryption") -> PartialDecryption:
+    obj = check_object(loads(raw, where), where, ("decryption_factors", "decryption_proofs"))
+    g = election.group
+    fs = _check_shape(election, obj["decryption_factors"], f"{where}.decryption_factors")
+    ps = _check_shape(election, obj["decryption_proofs"], f"{where}.decryption_proofs")
+    return PartialDecryption(
+        [[_decode(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)] for i, row in enumerate(fs)],
+        [[parse_proof(g, p, f"{where}.decryption_proofs[{i}][{j}]") for j, p in enumerate(row)]
+         for i, row in enumerate(ps)],
+    )  # fmt: skip
+
+
+def owned_json(owner: int, payload_hash: str) -> str:
+    return dumps({"owner": owner, "payload": payload_hash})
+
+
+def parse_owned(raw: str, where: str = "owned_partial_decryption") -> tuple[int, str]:
+    obj = check_object(loads(raw, where), where, ("owner", "payload"))
+    return get_int(obj, "owner", where, minimum=1), get_str(obj, "payload", where)
+
+
+def decrypt_prefix(election: Election, public: Any) -> str:
+    return f"decrypt|{election.fingerprint}|{election.group.encode(public)}|"
+
+
+def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Randomness) -> PartialDecryption:
+    """A trustee's share: α^x for every ciphertext, with a Chaum–Pedersen proof each."""
+    g = election.group
+    prefix = decrypt_prefix(election, g.g_pow(x))
+    factors = [[g.pow(c.alpha, x) for c in row] for row in tally]
+    prfs = [[proofs.prove_equal_logs(g, x, c.alpha, prefix, rng) for c in row] for row in tally]
+    return PartialDecryption(factors, prfs)
+
+
+def check_factor(election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption) -> bool:
+    g = election.group
+    prefix = decrypt_prefix(election, public)
+    return all(
+        proofs.verify_equal_logs(g, public, c.alpha, f, p, prefix)
+        for row_c, row_f, row_p in zip(tally, pd.factors, pd.proofs, strict=True)
+        for c, f, p in zip(row_c, row_f, row_p, strict=True)
+    )
+
+
+class CombinationError(Exception):
+    """Not enough (or inconsistent) partial decryptions to decrypt."""
+
+
+def combine(election: Election, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]) -> list[list[Any]]:
+    """Synthetic decryption factors: Singles multiplied, each Pedersen group Lagrange-combined
+    (Belenios ``combine_factors``: the first ``threshold`` members in order who decrypted)."""
+    g = election.group
+    shape = [[g.one for _ in q.answers] for q in election.questions]
+    flat = decryption_keys(trustees)
+    for entry in trustees:
+        ids = [(tid, idx) for tid, t, idx, _ in flat if t is entry]
+        if isinstance(entry, Single):
+            tid = ids[0][0]
+            if tid not in owned:
+                raise CombinationError(f"missing partial decryption of trustee {tid}")
+            part = owned[tid].factors
+        elif isinstance(entry, Pedersen):
+            present = [(idx, owned[tid]) for tid, idx in ids if tid in owned][: entry.threshold]
+            if len(present) < entry.threshold:
+                raise CombinationError(
+                    f"{len(present)} of {entry.threshold} partial decryptions needed from the threshold group")
+            part = [[threshold.combine_factors(g, {idx: pd.factors[i][j] for idx, pd in present})
+                     for j in range(len(row))] for i, row in enumerate(shape)]  # fmt: skip
+        else:
+            raise TypeError(f"unknown trustee kind {entry!r}")
+        shape = [[g.mul(a, b) for a, b in zip(ra, rb, strict=True)] for ra, rb in zip(shape, part, strict=True)]
+    return shape
+
+
+def decrypt_result(election: Election, tally: EncryptedTally, factors: list[list[Any]], total_weight: int) -> list[list[int]]:
+    g = election.group
+    return [[discrete_log(g, g.div(c.beta, f), total_weight) for c, f in zip(rc, rf, strict=True)]
+            for rc, rf in zip(tally, factors, strict=True)]  # fmt: skip
+
+
+def check_result(election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]) -> bool:
+    """Belenios ``check_result``: g^result = β / F for every entry."""
+    g = election.group
+    return all(
+        g.eq(g.g_pow(m), g.div(c.beta, f))
+        for rc, rf, rm in zip(tally, factors, result, strict=True)
+        for c, f, m in zip(rc, rf, rm, strict=True)
+    )
+
+
+def result_json(result: list[list[int]]) -> str:
+    return dumps({"result": result})
+
+
+def parse_result(election: Election, raw: str, where: str = "result") -> list[list[int]]:
+    obj = check_object(loads(raw, where), where, ("result",))
+    rows = _check_shape(election, obj["result"], f"{where}.result")
+    for i, row in enumerate(rows):
+        for j, m in enumerate(row):
+            if not isinstance(m, int) or isinstance(m, bool) or m < 0:
+                raise FormatError(f"{where}.result[{i}][{j}]", "expected a non-negative integer")
+    return rows

@@ -1,0 +1,121 @@
+"""Charts of the per-local results, as base64 PNG for embedding in ``report.html``.
+
+matplotlib is imported inside the functions (and only its Agg canvas, never pyplot), so importing
+:mod:`strikevote.report` stays cheap and no global backend state is touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from strikevote.report.errors import ReportError
+from strikevote.report.formatting import percent
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["DEFAULT_THRESHOLD", "chart_threshold", "turnout_chart", "yes_share_chart"]
+
+DEFAULT_THRESHOLD: Final = 0.5
+
+_IN_FAVOUR: Final = "#2e7d32"
+_AGAINST: Final = "#c62828"
+_NEUTRAL: Final = "#1565c0"
+_LINE: Final = "#333333"
+
+
+def chart_threshold(result: Mapping[str, Any]) -> float:
+    """The yes-share the rule asks for: ``result["rule"]["threshold"]`` if present, else 0.5."""
+    rule = result.get("rule")
+    value = rule.get("threshold") if isinstance(rule, Mapping) else None
+    if value is None:
+        return DEFAULT_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ReportError("result.rule.threshold", f"must be a share between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _label(text: Any) -> str:
+    """Text as matplotlib shows it literally (a ``$`` would otherwise start mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def _figure(n_bars: int) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width = min(16.0, max(6.0, 0.55 * n_bars + 2.0))
+    fig = Figure(figsize=(width, 3.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylim(0.0, 1.08)
+    ax.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0], labels=["0%", "25%", "50%", "75%", "100%"])
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _bars(ax: Axes, ids: Sequence[str], pairs: Sequence[tuple[int, int]], colors: Sequence[str]) -> None:
+    positions = list(range(len(ids)))
+    values = [n / d if d else 0.0 for n, d in pairs]
+    bars = ax.bar(positions, values, color=list(colors), width=0.7)
+    rotate = len(ids) > 16 or max((len(i) for i in ids), default=0) > 6
+    ax.set_xticks(positions, labels=list(ids), rotation=90 if rotate else 0, fontsize=8)
+    ax.set_xlabel("Local")
+    if len(ids) <= 30:  # same rounding as the tables
+        ax.bar_label(bars, labels=[_label(percent(n, d)) for n, d in pairs], fontsize=7, padding=2)
+
+
+def _png(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: reproducible bytes
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _locals(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    locals_ = result.get("locals")
+    if not isinstance(locals_, list) or not all(isinstance(local, Mapping) for local in locals_):
+        raise ReportError("result.locals", "must be a list of objects")
+    return locals_
+
+
+def _pair(local: Mapping[str, Any], num: str, den: str) -> tuple[int, int]:
+    n, d = local.get(num), local.get(den)
+    if not isinstance(n, int) or not isinstance(d, int):
+        raise ReportError(f"result.locals[{local.get('id')!r}]", f"needs integer {num} and {den}")
+    return n, d
+
+
+def yes_share_chart(result: Mapping[str, Any]) -> str:
+    """Base64 PNG: yes share per local (green in favour, red not), with a line at the rule's threshold."""
+    locals_ = _locals(result)
+    threshold = chart_threshold(result)
+    ids = [_label(local.get("id")) for local in locals_]
+    pairs = [_pair(local, "yes", "ballots") for local in locals_]
+    colors = [_IN_FAVOUR if local.get("in_favour") else _AGAINST for local in locals_]
+    fig, ax = _figure(len(ids))
+    _bars(ax, ids, pairs, colors)
+    ax.axhline(
+        threshold, color=_LINE, linestyle="--", linewidth=1.2, label=f"threshold {threshold * 100:.4g}%"
+    )
+    ax.set_ylabel("Yes share of ballots")
+    ax.set_title("Yes share per local", fontsize=11)
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    return _png(fig)
+
+
+def turnout_chart(result: Mapping[str, Any]) -> str:
+    """Base64 PNG: turnout (ballots / eligible) per local."""
+    locals_ = _locals(result)
+    ids = [_label(local.get("id")) for local in locals_]
+    pairs = [_pair(local, "ballots", "eligible") for local in locals_]
+    fig, ax = _figure(len(ids))
+    _bars(ax, ids, pairs, [_NEUTRAL] * len(ids))
+    ax.set_ylabel("Ballots / eligible")
+    ax.set_title("Turnout per local", fontsize=11)
+    return _png(fig)

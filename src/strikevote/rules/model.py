@@ -1,0 +1,393 @@
+"""Data types of the rules engine: counts, thresholds, rule nodes, rules and evaluations.
+
+Everything here is an immutable value. Shares are exact :class:`fractions.Fraction` values; a share whose
+denominator is zero (no ballots, no eligible members, no locals, no delegates) is defined as ``0``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any, TypeAlias
+
+__all__ = [
+    "MAJORITY",
+    "AllOf",
+    "AnyOf",
+    "Comparison",
+    "DelegateMajority",
+    "EligibleShare",
+    "Evaluation",
+    "IfThenElse",
+    "LocalCount",
+    "LocalsInFavour",
+    "Node",
+    "Not",
+    "PopularShare",
+    "PresetRef",
+    "Rule",
+    "RuleError",
+    "Side",
+    "Threshold",
+    "Turnout",
+    "share",
+]
+
+
+class RuleError(ValueError):
+    """A rule specification is invalid. ``path`` locates the offending table (``rule.all[1]``) and ``key``
+    names the offending key; both appear in the message."""
+
+    def __init__(self, path: str, key: str | None, message: str) -> None:
+        self.path = path
+        self.key = key
+        where = f"{path}.{key}" if key is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+def share(part: int, whole: int) -> Fraction:
+    """``part / whole`` exactly, or ``0`` when ``whole`` is zero."""
+    return Fraction(part, whole) if whole else Fraction(0)
+
+
+@dataclass(frozen=True)
+class LocalCount:
+    """Verified counts of one local on a yes/no question (every ballot is yes or no)."""
+
+    id: str
+    name: str
+    delegates: int
+    eligible: int
+    yes: int
+    no: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"local id must be a non-empty string, got {self.id!r}")
+        for attr in ("delegates", "eligible", "yes", "no"):
+            value = getattr(self, attr)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"local {self.id}: {attr} must be a non-negative integer, got {value!r}")
+        if self.yes + self.no > self.eligible:
+            raise ValueError(
+                f"local {self.id}: {self.yes + self.no} ballots exceed the {self.eligible} eligible members"
+            )
+
+    @property
+    def ballots(self) -> int:
+        return self.yes + self.no
+
+    @property
+    def turnout(self) -> Fraction:
+        """Ballots over eligible members (0 when nobody is eligible)."""
+        return share(self.ballots, self.eligible)
+
+    @property
+    def yes_share(self) -> Fraction:
+        """Yes over ballots (0 when there are no ballots)."""
+        return share(self.yes, self.ballots)
+
+
+class Comparison(StrEnum):
+    """How a share is compared with a threshold value."""
+
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+
+    @property
+    def symbol(self) -> str:
+        return {">=": "≥", ">": ">", "<=": "≤", "<": "<"}[self.value]
+
+    @property
+    def is_lower_bound(self) -> bool:
+        """True for ``>=`` and ``>`` (the share must reach the value)."""
+        return self in (Comparison.GE, Comparison.GT)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``share OP value`` with an exact value in [0, 1].
+
+    Ties: with ``>=`` a share exactly at the value meets the threshold (3 yes of 4 ballots meets ``>= 3/4``);
+    with ``>`` it does not (2 yes of 4 does not meet ``> 1/2``, so a tie fails a strict majority).
+    """
+
+    op: Comparison
+    value: Fraction
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.value <= 1:
+            raise ValueError(f"threshold value must lie in [0, 1], got {self.value}")
+
+    def holds(self, value: Fraction) -> bool:
+        if self.op is Comparison.GE:
+            return value >= self.value
+        if self.op is Comparison.GT:
+            return value > self.value
+        if self.op is Comparison.LE:
+            return value <= self.value
+        return value < self.value
+
+    def least_count(self, total: int) -> int | None:
+        """The least ``k`` with ``k / total`` meeting a lower-bound threshold (``None`` for ``<``/``<=``).
+        May exceed ``total`` when the threshold cannot be met (``> 1``)."""
+        num, den = self.value.numerator * total, self.value.denominator
+        if self.op is Comparison.GE:
+            return -(-num // den)
+        if self.op is Comparison.GT:
+            return num // den + 1
+        return None
+
+    def to_spec(self) -> str:
+        """The threshold as written in a rule table, e.g. ``">= 3/4"``."""
+        return f"{self.op.value} {self.value.numerator}/{self.value.denominator}"
+
+    def value_text(self) -> str:
+        """``75%``, ``40%``, ``66.5%``, or ``2/3 (66.67%)`` when the percentage is not a short decimal."""
+        pct = self.value * 100
+        if pct.denominator == 1:
+            return f"{pct.numerator}%"
+        if (pct * 100).denominator == 1:
+            return f"{float(pct):g}%"
+        return f"{self.value.numerator}/{self.value.denominator} ({percent(self.value)})"
+
+    def __str__(self) -> str:
+        return f"{self.op.symbol} {self.value_text()}"
+
+
+def percent(value: Fraction) -> str:
+    """An exact share rounded half-to-even to two decimals: ``Fraction(6077, 6310)`` → ``"96.31%"``."""
+    rounded = round(value * 100, 2)
+    return f"{float(rounded):.2f}%"
+
+
+MAJORITY = Threshold(Comparison.GT, Fraction(1, 2))
+"""A strict majority: more than half (a tie fails)."""
+
+
+class Side(StrEnum):
+    """Which answer a share counts."""
+
+    YES = "yes"
+    NO = "no"
+
+
+# --- rule nodes ------------------------------------------------------------------------------------------
+# Each node is one declarative building block; ``label`` (optional) replaces the default wording in traces.
+
+
+@dataclass(frozen=True)
+class PopularShare:
+    """Share of ``side`` answers among all ballots cast, union-wide (the popular vote)."""
+
+    threshold: Threshold
+    side: Side = Side.YES
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class EligibleShare:
+    """Share of ``side`` answers among all eligible members (abstentions count against)."""
+
+    threshold: Threshold
+    side: Side = Side.YES
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """Ballots cast over eligible members, union-wide: a floor (``>=``), or a ceiling (``<``) in a condition."""
+
+    threshold: Threshold
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class LocalsInFavour:
+    """Count of locals in favour. A local is in favour when its own yes share meets ``local`` (default: the
+    rule's per-local threshold). ``need`` is either a share of all locals (``MAJORITY`` = more than half,
+    ``>= 1`` = every local) or a minimum number of locals."""
+
+    need: Threshold | int
+    local: Threshold | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class DelegateMajority:
+    """Delegate-weighted winner-take-all: each local's whole delegate block votes yes when the local's yes
+    share meets ``local`` (default: the rule's per-local threshold), otherwise no; the yes delegate votes
+    must meet ``threshold`` of all delegate votes."""
+
+    threshold: Threshold = MAJORITY
+    local: Threshold | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class AllOf:
+    conditions: tuple[Node, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    conditions: tuple[Node, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Not:
+    condition: Node
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class IfThenElse:
+    """If ``condition`` is met, ``then`` decides; otherwise ``otherwise`` decides."""
+
+    condition: Node
+    then: Node
+    otherwise: Node
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class PresetRef:
+    """A named preset used inside another rule; ``node`` is the preset's tree with its per-local threshold
+    bound into every locals/delegates block, so it means the same wherever it is used."""
+
+    name: str
+    node: Node
+    label: str = ""
+
+
+Node: TypeAlias = (
+    PopularShare
+    | EligibleShare
+    | Turnout
+    | LocalsInFavour
+    | DelegateMajority
+    | AllOf
+    | AnyOf
+    | Not
+    | IfThenElse
+    | PresetRef
+)
+
+
+def node_to_spec(node: Node) -> dict[str, Any]:
+    """The rule-table form of ``node`` (what :func:`strikevote.rules.load_rule` accepts)."""
+    spec: dict[str, Any]
+    if isinstance(node, PopularShare | EligibleShare):
+        key = "popular" if isinstance(node, PopularShare) else "eligible_share"
+        spec = {key: node.threshold.to_spec()}
+        if node.side is not Side.YES:
+            spec["side"] = node.side.value
+    elif isinstance(node, Turnout):
+        spec = {"turnout": node.threshold.to_spec()}
+    elif isinstance(node, LocalsInFavour):
+        need: str | int
+        if isinstance(node.need, int):
+            need = node.need
+        elif node.need == MAJORITY:
+            need = "majority"
+        elif node.need == Threshold(Comparison.GE, Fraction(1)):
+            need = "all"
+        else:
+            need = node.need.to_spec()
+        spec = {"locals_in_favour": need}
+        if node.local is not None:
+            spec["local"] = node.local.to_spec()
+    elif isinstance(node, DelegateMajority):
+        spec = {"delegates": "majority" if node.threshold == MAJORITY else node.threshold.to_spec()}
+        if node.local is not None:
+            spec["local"] = node.local.to_spec()
+    elif isinstance(node, AllOf | AnyOf):
+        key = "all" if isinstance(node, AllOf) else "any"
+        spec = {key: [node_to_spec(child) for child in node.conditions]}
+    elif isinstance(node, Not):
+        spec = {"not": node_to_spec(node.condition)}
+    elif isinstance(node, IfThenElse):
+        spec = {
+            "if": node_to_spec(node.condition),
+            "then": node_to_spec(node.then),
+            "else": node_to_spec(node.otherwise),
+        }
+    else:
+        spec = {"preset": node.name}
+    if node.label:
+        spec["label"] = node.label
+    return spec
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named decision rule.
+
+    ``root`` decides the outcome. ``local`` is the per-local threshold: it decides which locals are in favour
+    and where each delegate block goes, both in the rule and in the popular/delegate figures every evaluation
+    reports. ``popular`` and ``delegates`` are the thresholds those reported figures are judged against.
+    """
+
+    name: str
+    description: str
+    root: Node
+    local: Threshold = MAJORITY
+    popular: Threshold = MAJORITY
+    delegates: Threshold = MAJORITY
+    sources: tuple[str, ...] = ()
+
+    def to_spec(self) -> dict[str, Any]:
+        """A rule table that :func:`strikevote.rules.load_rule` turns back into an equivalent rule."""
+        spec: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.sources:
+            spec["sources"] = list(self.sources)
+        spec["local"] = self.local.to_spec()
+        root = node_to_spec(self.root)
+        if "local" in root and root["local"] != spec["local"]:
+            raise RuleError("rule", "local", "the root block's per-local threshold differs from the rule's")
+        spec.update(root)
+        return spec
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of a rule over verified per-local counts, with a readable trace.
+
+    ``popular``: ``yes, no, ballots, eligible, yes_share, turnout, required, passed`` (the popular vote judged
+    against the rule's popular threshold). ``delegates``: ``yes, no, total, required, passed`` (each local's
+    delegate block winner-take-all by the rule's per-local threshold; judged against the rule's delegate
+    threshold, a strict majority unless the rule says otherwise). ``per_local``: one dict per local, in
+    input order. Shares are floats here; the decision itself was made with exact fractions.
+    """
+
+    rule: str
+    description: str
+    passed: bool
+    trace: list[str]
+    popular: dict[str, Any]
+    delegates: dict[str, Any]
+    locals_in_favour: int
+    per_local: list[dict[str, Any]]
+    counts_locals: bool = False
+    uses_delegates: bool = False
+    popular_threshold: float = 0.5
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable copy (keys: rule, description, passed, trace, popular, delegates,
+        locals_in_favour, per_local)."""
+        return {
+            "rule": self.rule,
+            "description": self.description,
+            "passed": self.passed,
+            "trace": list(self.trace),
+            "popular": copy.deepcopy(self.popular),
+            "delegates": copy.deepcopy(self.delegates),
+            "locals_in_favour": self.locals_in_favour,
+            "per_local": copy.deepcopy(self.per_local),
+        }

@@ -1,0 +1,334 @@
+"""Independent verification of one Belenios archive (what ``belenios-tool election verify`` checks, and more).
+
+Imports only :mod:`strikevote.crypto` and :mod:`strikevote.belenios`.  One streaming pass over the archive:
+
+1. ``archive.*``      every file named by the SHA-256 of its content; events chained by parent hash and height,
+                      in a legal order (Setup, Ballot*, EndBallots, EncryptedTally, PartialDecryption*, Result).
+2. ``election.*``     election.json well-formed; its key equals the product of the trustees' keys.
+3. ``trustees.*``     every Single proof of knowledge; every Pedersen certificate, coefexps, signature and
+                      verification key (specification §"Threshold decryption").
+4. ``credentials.*``  every public credential a valid, distinct group element.
+5. ``ballot.*``       per ballot: well-formed and canonical, right election, credential in the list, signature,
+                      0/1 and overall proofs; revotes (last one counts, or refused when the policy forbids them).
+6. ``tally.*``        the encrypted tally equals the product of the counted ballots; num_tallied, total_weight.
+7. ``decryption.*``   each partial decryption's owner and Chaum–Pedersen proofs.
+8. ``result.*``       the published result decrypts the tally (g^m = β / F).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from strikevote.belenios.archive import Event, Record, parse_archive_header, read_records
+from strikevote.belenios.codec import check_object, get_list, get_str, loads
+from strikevote.belenios.election import Election
+from strikevote.belenios.errors import FormatError
+from strikevote.belenios.tally import (
+    PartialDecryption,
+    SizedTally,
+    check_factor,
+    check_result,
+    combine,
+    CombinationError,
+    parse_owned,
+    parse_partial_decryption,
+    parse_result,
+    parse_tally,
+    tally_json,
+)
+from strikevote.belenios.trustees import (
+
+    Single,
+    TrusteeKind,
+    check_single,
+    combined_public_key,
+    decryption_keys,
+    parse_trustees,
+    pedersen_failures,
+)
+from strikevote.crypto import elgamal
+from strikevote.crypto.elgamal import Ciphertext
+from strikevote.crypto.errors import CryptoError
+from strikevote.verify.ballots import BallotPool
+from strikevote.verify.checks import Report
+
+MAX_REPORTED_BALLOTS = 20
+ORDER = {"Setup": 0, "Ballot": 1, "EndBallots": 2, "EncryptedTally": 3, "PartialDecryption": 4, "Result": 5}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ArchiveFacts:
+    """What the verifier learnt, for bundle checks and reports."""
+
+    election: Election | None = None
+    trustees: list[TrusteeKind] = field(default_factory=list)
+    credentials: int = 0
+    ballots: int = 0
+    counted: int = 0
+    total_weight: int = 0
+    result: list[list[int]] | None = None
+    trackers_sample: list[str] = field(default_factory=list)
+
+
+class _Stream:
+    """Records in order, with the chain checked as events go by and data objects held until referenced."""
+
+    def __init__(self, path: Path, report: Report) -> None:
+        self.path = path
+        self.report = report
+        self.records = read_records(path)
+        self.pending: dict[str, bytes] = {}
+        self.parent: str | None = None
+        self.height = -1
+        self.stage = -1
+        self.bad_hashes = 0
+        self.chain_ok = True
+
+    def events(self) -> Iterator[tuple[Event, str]]:
+        for rec in self.records:
+            if not rec.hash_ok:
+                self.bad_hashes += 1
+                if self.bad_hashes <= MAX_REPORTED_BALLOTS:
+                    self.report.fail("archive.file-hash", f"{rec.name_hash[:16]}…: content does not match its name")
+                continue
+            if rec.kind == "header":
+                parse_archive_header(rec.content, f"{self.path.name}: BELENIOS")
+            elif rec.kind == "data":
+                self.pending[rec.name_hash] = rec.content
+            else:
+                yield self._event(rec), rec.name_hash
+
+    def _event(self, rec: Record) -> Event:
+        ev = Event.parse(rec.content, f"{self.path.name}: {rec.name_hash}.event.json")
+        if ev.parent != self.parent or ev.height != self.height + 1:
+            if self.chain_ok:
+                self.report.fail("archive.event-chain",
+                                 f"event at height {ev.height} does not follow event {self.height}")  # fmt: skip
+            self.chain_ok = False
+        stage = ORDER.get(ev.type)
+        if stage is None or stage < self.stage or (stage == self.stage and stage not in (1, 4)) or (
+            stage > self.stage + 1 and not (self.stage == 1 and stage == 2) and not (self.stage == 0 and stage == 2)
+        ):
+            self.report.fail("archive.event-order", f"{ev.type} event at height {ev.height} is out of order")
+        self.stage = max(self.stage, stage if stage is not None else self.stage)
+        self.parent, self.height = rec.name_hash, ev.height
+        return ev
+
+    def take(self, h: str | None, what: str, keep: bool = False) -> bytes:
+        if h is None or h not in self.pending:
+            raise FormatError(f"{self.path.name}: {what}", "referenced data object is missing from the archive")
+        return self.pending[h] if keep else self.pending.pop(h)
+
+
+def verify_archive(
+    path: Path,
+    *,
+    jobs: int | None = None,
+    revote_policy: str = "last-counts",
+    progress: Progress | None = None,
+) -> tuple[Report, ArchiveFacts]:
+    """Verify ``path``.  Raises ArchiveError / UnreadableError when it cannot be read at all."""
+    report = Report(str(path))
+    facts = ArchiveFacts()
+    stream = _Stream(path, report)
+    events = stream.events()
+    state = _Verifier(stream, report, facts, revote_policy)
+    for ev, h in events:
+        if ev.type == "Setup":
+            state.setup(ev)
+        elif ev.type == "Ballot":
+            state.ballots(ev, events, jobs, progress)
+        else:
+            state.after_ballots(ev)
+    state.finish()
+    report.check("archive.file-hash", stream.bad_hashes == 0, "every file is named by the hash of its content")
+    report.check("archive.event-chain", stream.chain_ok, f"{stream.height + 1} events chained by hash")
+    return report, facts
+
+
+class _Verifier:
+    def __init__(self, stream: _Stream, report: Report, facts: ArchiveFacts, revote_policy: str) -> None:
+        self.stream, self.report, self.facts = stream, report, facts
+        self.revote_policy = revote_policy
+        self.election: Election | None = None
+        self.credentials: dict[str, int] = {}
+        self.counted: dict[str, tuple[tuple[tuple[Any, Any], ...], ...]] = {}
+        self.tally: list[list[Ciphertext[Any]]] | None = None
+        self.sized: SizedTally | None = None
+        self.partials: dict[int, PartialDecryption] = {}
+        self.seen_trackers: set[str] = set()
+        self.failed_ballots = 0
+
+    # --- setup ----------------------------------------------------------------------------------------------------
+    def setup(self, ev: Event) -> None:
+        name = self.stream.path.name
+        setup = check_object(loads(self.stream.take(ev.payload, "setup data"), f"{name}: setup_data"),
+                             f"{name}: setup_data", ("election", "trustees", "credentials"))  # fmt: skip
+        election = Election.parse(self.stream.take(setup["election"], "election").decode("utf-8"),
+                                  f"{name}: election.json")  # fmt: skip
+        g = election.group
+        trustees = parse_trustees(g, self.stream.take(setup["trustees"], "trustees").decode("utf-8"),
+                                  f"{name}: trustees.json")  # fmt: skip
+        self.election = self.facts.election = election
+        self.facts.trustees = trustees
+        for i, t in enumerate(trustees):
+            if isinstance(t, Single):
+                self.report.check("trustees.single-pok", check_single(g, t.key), f"trustee {i + 1}: proof of knowledge")
+            else:
+                failures = pedersen_failures(g, t)
+                for f in failures:
+                    self.report.fail(f, f"threshold group {i + 1}")
+                if not failures:
+                    self.report.check("trustees.pedersen", True, f"{t.threshold}-of-{len(t.certs)} threshold keys")
+        self.report.check("election.public-key", g.eq(election.public_key, combined_public_key(g, trustees)),
+                          "the election key is the product of the trustees' keys")  # fmt: skip
+        where = f"{name}: public credentials"
+        creds = get_list(loads(self.stream.take(setup["credentials"], "credentials"), where), None, where)
+        bad = 0
+        for i, c in enumerate(creds):
+            if not isinstance(c, str):
+                raise FormatError(f"{where}[{i}]", "expected a string")
+            cred, _, weight_s = c.partition(",")
+            weight = 1
+            if weight_s:
+                if not weight_s.isdigit() or int(weight_s) < 1:
+                    raise FormatError(f"{where}[{i}]", f"bad weight {weight_s!r}")
+                weight = int(weight_s)
+            try:
+                g.decode(cred)
+            except CryptoError as exc:
+                bad += 1
+                self.report.fail("credentials.valid", f"credential {i + 1}: {exc}")
+                continue
+            if cred in self.credentials:
+                self.report.fail("credentials.unique", f"credential {i + 1} is listed twice")
+            self.credentials[cred] = weight
+        self.facts.credentials = len(self.credentials)
+        if not bad:
+            self.report.check("credentials.valid", True, f"{len(creds)} public credentials, all valid group elements")
+
+    # --- ballots ----------------------------------------------------------------------------------------------------
+    def ballots(self, first: Event, events: Iterator[tuple[Event, str]], jobs: int | None,
+                progress: Progress | None) -> None:  # fmt: skip
+        if self.election is None:
+            raise FormatError(self.stream.path.name, "ballots before the Setup event")
+        next_event: list[tuple[Event, str]] = []
+
+        def raw_ballots() -> Iterator[tuple[int, str]]:
+            index = 1
+            yield index, self.stream.take(first.payload, f"ballot #{index}").decode("utf-8", "replace")
+            for ev, h in events:
+                if ev.type != "Ballot":
+                    next_event.append((ev, h))
+                    return
+                index += 1
+                yield index, self.stream.take(ev.payload, f"ballot #{index}").decode("utf-8", "replace")
+
+        with BallotPool(self.election, jobs) as pool:
+            for checked in pool.check(raw_ballots()):
+                self._count(checked)
+                if progress is not None:
+                    progress(checked.index)
+        ok = self.failed_ballots == 0
+        self.report.check("ballot.all", ok, f"{self.facts.ballots} ballots checked, {self.failed_ballots} invalid")
+        for ev, _h in next_event:
+            self.after_ballots(ev)
+
+    def _count(self, b: Any) -> None:
+        self.facts.ballots += 1
+        failed, detail = b.failed, b.detail
+        if failed is None and b.tracker in self.seen_trackers:
+            failed, detail = "ballot.duplicate", "the same ballot appears twice"
+        if failed is None and b.credential not in self.credentials:
+            failed = "ballot.credential"
+        if failed is None and b.credential in self.counted and self.revote_policy == "forbidden":
+            failed, detail = "ballot.revote", "a second ballot with the same credential (revoting is forbidden)"
+        if failed is not None:
+            self.failed_ballots += 1
+            if self.failed_ballots <= MAX_REPORTED_BALLOTS:
+                self.report.fail(failed, f"ballot #{b.index} (tracker {b.tracker}) {detail}".rstrip())
+            return
+        self.seen_trackers.add(b.tracker)
+        self.counted[b.credential] = b.choices  # a later ballot with the same credential replaces it (last())
+
+    # --- tally, decryption, result --------------------------------------------------------------------------------
+    def after_ballots(self, ev: Event) -> None:
+        name = self.stream.path.name
+        e = self.election
+        if e is None:
+            raise FormatError(name, f"{ev.type} event before the Setup event")
+        if ev.type == "EncryptedTally":
+            self.sized = SizedTally.parse(self.stream.take(ev.payload, "sized encrypted tally").decode(),
+                                          f"{name}: sized_encrypted_tally")  # fmt: skip
+            raw = self.stream.take(self.sized.encrypted_tally, "encrypted tally").decode()
+            self.tally = parse_tally(e, raw, f"{name}: encrypted_tally")
+            self._check_tally(raw)
+        elif ev.type == "PartialDecryption":
+            owner, payload = parse_owned(self.stream.take(ev.payload, "owned partial decryption").decode(),
+                                         f"{name}: owned_partial_decryption")  # fmt: skip
+            pd = parse_partial_decryption(e, self.stream.take(payload, "partial decryption").decode(),
+                                          f"{name}: partial_decryption")  # fmt: skip
+            keys = {tid: pk for tid, _t, _i, pk in decryption_keys(self.facts.trustees)}
+            if owner not in keys:
+                self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
+            elif owner in self.partials:
+                self.report.fail("decryption.owner", f"two partial decryptions from trustee {owner}")
+            elif self.tally is None:
+                self.report.fail("archive.event-order", "partial decryption before the encrypted tally")
+            elif not check_factor(e, self.tally, keys[owner], pd):
+                self.report.fail("decryption.partial", f"trustee {owner}: invalid decryption proof")
+            else:
+                self.partials[owner] = pd
+                self.report.check("decryption.partial", True, f"trustee {owner}: decryption factors proven")
+        elif ev.type == "Result":
+            self._check_result(parse_result(e, self.stream.take(ev.payload, "result").decode(), f"{name}: result"))
+
+    def _check_tally(self, raw: str) -> None:
+        e = self.election
+        if e is None or self.sized is None:
+            return
+        g = e.group
+        acc = [[elgamal.neutral(g) for _ in q.answers] for q in e.questions]
+        total_weight = 0
+        for cred, choices in self.counted.items():
+            w = self.credentials[cred]
+            total_weight += w
+            for row, answer in zip(acc, choices, strict=True):
+                for j, (alpha, beta) in enumerate(answer):
+                    row[j] = elgamal.combine(g, row[j], elgamal.scale(g, Ciphertext(alpha, beta), w))
+        self.facts.counted, self.facts.total_weight = len(self.counted), total_weight
+        self.report.check("tally.encrypted-tally", tally_json(g, acc) == raw,
+                          f"product of the {len(self.counted)} counted ballots")  # fmt: skip
+        self.report.check("tally.num-tallied", self.sized.num_tallied == len(self.counted),
+                          f"{self.sized.num_tallied} declared, {len(self.counted)} counted")  # fmt: skip
+        self.report.check("tally.total-weight", self.sized.total_weight == total_weight,
+                          f"{self.sized.total_weight} declared, {total_weight} computed")  # fmt: skip
+
+    def _check_result(self, result: list[list[int]]) -> None:
+        e = self.election
+        if e is None or self.tally is None:
+            self.report.fail("archive.event-order", "result before the encrypted tally")
+            return
+        self.facts.result = result
+        try:
+            factors = combine(e, self.facts.trustees, self.partials)
+        except CombinationError as exc:
+            self.report.fail("result.decryption", str(exc))
+            return
+        self.report.check("result.result", check_result(e, self.tally, factors, result),
+                          f"published result {result} decrypts the encrypted tally")  # fmt: skip
+
+    def finish(self) -> None:
+        if self.election is None:
+            self.report.fail("archive.setup", "the archive has no Setup event")
+        self.report.facts.update(
+            uuid=self.election.uuid if self.election else None,
+            ballots=self.facts.ballots, counted=self.facts.counted, result=self.facts.result,
+        )  # fmt: skip
+
+

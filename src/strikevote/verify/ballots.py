@@ -1,0 +1,112 @@
+"""Parallel ballot checking: workers parse and verify raw ballots, the parent keeps order and the tally.
+
+Each worker parses ``election.json`` once (initializer) and returns, per ballot, the name of the failed check (or
+None), its credential, its tracker and its ciphertexts as group values (already validated, so the parent does
+not decode them again).  The parent keeps at most ``2 × jobs`` chunks in flight, so memory stays flat however
+many ballots the archive holds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from strikevote.belenios.ballot import BallotCheck, parse_ballot
+from strikevote.belenios.election import Election
+from strikevote.belenios.errors import FormatError
+
+CHUNK = 64
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedBallot:
+    index: int
+    tracker: str
+    credential: str | None
+    failed: str | None
+    detail: str
+    choices: tuple[tuple[tuple[Any, Any], ...], ...]
+
+
+_CHECKER: BallotCheck | None = None
+
+
+def _init_worker(election_raw: str) -> None:
+    global _CHECKER
+    _CHECKER = BallotCheck(Election.parse(election_raw))
+
+
+def check_one(checker: BallotCheck, index: int, raw: str) -> CheckedBallot:
+    from strikevote.crypto.hashing import sha256_b64
+
+    tracker = sha256_b64(raw)
+    g = checker.group
+    try:
+        ballot = parse_ballot(g, raw, f"ballot #{index}")
+    except FormatError as exc:
+        return CheckedBallot(index, tracker, None, "ballot.format", str(exc), ())
+    failed = checker.failed_check(ballot)
+    choices = tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers)
+    return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, "", choices)
+
+
+def _check_chunk(chunk: list[tuple[int, str]]) -> list[CheckedBallot]:
+    if _CHECKER is None:
+        raise RuntimeError("worker not initialised")
+    return [check_one(_CHECKER, i, raw) for i, raw in chunk]
+
+
+def _chunks(items: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class BallotPool:
+    """Checks ballots in order, in parallel.  Use as a context manager."""
+
+    def __init__(self, election: Election, jobs: int | None = None) -> None:
+        self.election = election
+        self.jobs = jobs or default_jobs()
+        self._pool: Any = None
+        self._local = BallotCheck(election) if self.jobs == 1 else None
+
+    def __enter__(self) -> BallotPool:
+        if self.jobs > 1:
+            ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            self._pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.election.raw,))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+    def check(self, ballots: Iterable[tuple[int, str]]) -> Iterator[CheckedBallot]:
+        if self._local is not None:
+            for i, raw in ballots:
+                yield check_one(self._local, i, raw)
+            return
+        pending: deque[Any] = deque()
+        for chunk in _chunks(ballots, CHUNK):
+            pending.append(self._pool.apply_async(_check_chunk, (chunk,)))
+            while len(pending) > 2 * self.jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
