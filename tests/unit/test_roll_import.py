@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from strikevote.roll import COLUMNS, Member, Roll, RollError, RowError, load_roll, write_roll_csv, write_roll_xlsx
+from strikevote.roll import (
+    COLUMNS,
+    Member,
+    Roll,
+    RollError,
+    RowError,
+    load_roll,
+    write_roll_csv,
+    write_roll_xlsx,
+)
 
 HEADER = ",".join(COLUMNS)
 GOOD = [
@@ -59,13 +68,26 @@ def test_header_names_tolerate_case_spaces_underscores_and_hyphens(tmp_path: Pat
 
 def test_columns_may_come_in_any_order(tmp_path: Path) -> None:
     header = "status,local,name,member_id,email,dues_checkoff,dues_paid_through"
-    roll = load_roll(write_csv(tmp_path, "retired,80,Wei Chen,X9,wei@example.org,1,2020-01-31", header=header))
-    assert roll.members[0] == Member("X9", "Wei Chen", "wei@example.org", "80", "retired", date(2020, 1, 31), True)
+    roll = load_roll(
+        write_csv(tmp_path, "retired,80,Wei Chen,X9,wei@example.org,1,2020-01-31", header=header)
+    )
+    assert roll.members[0] == Member(
+        "X9", "Wei Chen", "wei@example.org", "80", "retired", date(2020, 1, 31), True
+    )
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("yes", True), ("Y", True), ("TRUE", True), ("1", True), ("no", False), ("False", False), ("0", False), ("", False)],
+    [
+        ("yes", True),
+        ("Y", True),
+        ("TRUE", True),
+        ("1", True),
+        ("no", False),
+        ("False", False),
+        ("0", False),
+        ("", False),
+    ],
 )
 def test_checkoff_values(tmp_path: Path, raw: str, expected: bool) -> None:
     roll = load_roll(write_csv(tmp_path, f"A-1,Maria Garcia,,600,active,2021-09-30,{raw}"))
@@ -91,7 +113,9 @@ def test_xlsx_import_with_real_cells(tmp_path: Path) -> None:
     sheet = workbook.active
     assert sheet is not None
     sheet.append(["Member ID", "Name", "Email", "Local", "Status", "Dues paid through", "Dues checkoff"])
-    sheet.append([1001, "Maria Garcia", "maria@example.org", 600, "Good Standing", datetime(2021, 9, 30), False])
+    sheet.append(
+        [1001, "Maria Garcia", "maria@example.org", 600, "Good Standing", datetime(2021, 9, 30), False]
+    )
     sheet.append([])
     sheet.append(["A-2", "James Smith", None, "44", "active", date(2021, 6, 30), True])
     sheet.append(["A-3", "Aisha Okafor", "aisha@example.org", 44.0, "active", "2021-07-31", "yes"])
@@ -119,7 +143,11 @@ def test_xlsx_errors_name_the_sheet_row(tmp_path: Path) -> None:
     workbook.save(path)
 
     errors = load_errors(path)
-    assert [(e.line, e.field) for e in errors] == [(2, "dues_paid_through"), (4, "column H"), (4, "dues_checkoff")]
+    assert [(e.line, e.field) for e in errors] == [
+        (2, "dues_paid_through"),
+        (4, "column H"),
+        (4, "dues_checkoff"),
+    ]
     assert "is a number, not a date" in errors[0].message
     assert str(errors[1]) == f"{path}:4: column H: value 'stray' in a column with no header"
 
@@ -144,23 +172,40 @@ BAD_ROWS = [
     pytest.param("A-9,Maria,,,active,2021-09-30,no", "local", "is required", id="missing-local"),
     pytest.param("A-9,Maria,,600,,2021-09-30,no", "status", "is required", id="missing-status"),
     pytest.param(
-        "A-9,Maria,bob@,600,active,2021-09-30,no", "email", "'bob@' is not a valid email address", id="email-no-domain"
+        "A-9,Maria,bob@,600,active,2021-09-30,no",
+        "email",
+        "'bob@' is not a valid email address",
+        id="email-no-domain",
     ),
-    pytest.param("A-9,Maria,a b@x.org,600,active,,no", "email", "is not a valid email address", id="email-space"),
-    pytest.param("A-9,Maria,a@@x.org,600,active,,no", "email", "is not a valid email address", id="email-two-at"),
-    pytest.param("A-9,Maria,a@localhost,600,active,,no", "email", "is not a valid email address", id="email-no-dot"),
+    pytest.param(
+        "A-9,Maria,a b@x.org,600,active,,no", "email", "is not a valid email address", id="email-space"
+    ),
+    pytest.param(
+        "A-9,Maria,a@@x.org,600,active,,no", "email", "is not a valid email address", id="email-two-at"
+    ),
+    pytest.param(
+        "A-9,Maria,a@localhost,600,active,,no", "email", "is not a valid email address", id="email-no-dot"
+    ),
     pytest.param("A-9,Maria,,600,on strike,,no", "status", "unknown status 'on-strike'", id="unknown-status"),
-    pytest.param("A-9,Maria,,600,active,31/12/2021,no", "dues_paid_through", "not a date in YYYY-MM-DD", id="date-fmt"),
-    pytest.param("A-9,Maria,,600,active,2021-02-30,no", "dues_paid_through", "not a valid calendar", id="date-day"),
+    pytest.param(
+        "A-9,Maria,,600,active,31/12/2021,no", "dues_paid_through", "not a date in YYYY-MM-DD", id="date-fmt"
+    ),
+    pytest.param(
+        "A-9,Maria,,600,active,2021-02-30,no", "dues_paid_through", "not a valid calendar", id="date-day"
+    ),
     pytest.param("A-9,Maria,,600,active,20210228,no", "dues_paid_through", "YYYY-MM-DD", id="date-compact"),
     pytest.param("A-9,Maria,,600,active,,maybe", "dues_checkoff", "'maybe' is not yes or no", id="checkoff"),
-    pytest.param('A-9,"Maria\nGarcia",,600,active,,no', "name", "control character or line break", id="newline"),
+    pytest.param(
+        'A-9,"Maria\nGarcia",,600,active,,no', "name", "control character or line break", id="newline"
+    ),
     pytest.param("A-9,Maria \u202eaicraG,,600,active,,no", "name", "control character", id="bidi-override"),
 ]
 
 
 @pytest.mark.parametrize(("row", "field", "message"), BAD_ROWS)
-def test_each_bad_row_is_reported_with_file_line_and_field(tmp_path: Path, row: str, field: str, message: str) -> None:
+def test_each_bad_row_is_reported_with_file_line_and_field(
+    tmp_path: Path, row: str, field: str, message: str
+) -> None:
     path = write_csv(tmp_path, GOOD[0], row)
     errors = load_errors(path)
     assert len(errors) == 1
@@ -170,7 +215,9 @@ def test_each_bad_row_is_reported_with_file_line_and_field(tmp_path: Path, row: 
     assert str(error).startswith(f"{path}:3: {field}: ")
 
 
-def test_message_format_matches_the_documented_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_message_format_matches_the_documented_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = [f"M{i},Member {i},m{i}@example.org,600,active,2021-09-30,no" for i in range(2, 17)]
     write_csv(tmp_path, *rows, "M17,Bob,bob@,600,active,2021-09-30,no")
     monkeypatch.chdir(tmp_path)
@@ -244,7 +291,9 @@ def test_unknown_duplicate_and_missing_columns(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "A-1,Maria,,555,600,600,active,", header=header)
     errors = load_errors(path)
     messages = [(e.line, e.field, e.message) for e in errors]
-    assert messages[0][:2] == (1, None) and messages[0][2].startswith("unknown column 'phone' (expected: member_id,")
+    assert messages[0][:2] == (1, None) and messages[0][2].startswith(
+        "unknown column 'phone' (expected: member_id,"
+    )
     assert messages[1] == (1, None, "column 'local' appears twice (columns 5 and 6)")
     assert messages[2] == (1, None, "missing required column 'dues_checkoff'")
     assert len(errors) == 3
@@ -262,7 +311,9 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "roll.csv"
     path.write_bytes(content)
     errors = load_errors(path)
-    assert [str(e) for e in errors] == [f"{path}: the file is empty: expected a header row naming the columns"]
+    assert [str(e) for e in errors] == [
+        f"{path}: the file is empty: expected a header row naming the columns"
+    ]
 
 
 def test_header_without_members(tmp_path: Path) -> None:

@@ -119,7 +119,6 @@ def announcement(result: Mapping[str, Any]) -> str:
 
     u = union_phrase(union)
     outcome = _OUTCOME[(kind, passed)]
-    under_rule = f"under the union's rule ({description})" if description else "under the union's rule"
 
     if ballots == 0:
         return f"No ballots were cast by the {count(eligible)} eligible members of {u}; {outcome}."
@@ -139,40 +138,44 @@ def announcement(result: Mapping[str, Any]) -> str:
     d_yes = _int(delegates, "yes", "result.delegates")
     d_no = _int(delegates, "no", "result.delegates")
     d_total = _int(delegates, "total", "result.delegates")
+    delegates_count = d_total > 0 and delegate_passed is not None and rule.get("uses_delegates") is not False
     votes_differ = (
-        d_total > 0
-        and popular_passed is not None
-        and delegate_passed is not None
-        and popular_passed != delegate_passed
+        popular_passed is not None and delegate_passed is not None and popular_passed != delegate_passed
     )
-    by_delegates = votes_differ and passed == delegate_passed
-    by_members = votes_differ and passed == popular_passed
+    by_delegates = delegates_count and votes_differ and passed == delegate_passed
     tally = f"{count(d_yes)} to {count(d_no)}" if passed else f"{count(d_no)} to {count(d_yes)}"
-    members_note = (
-        f"Delegates voted {count(d_yes)} in favor and {count(d_no)} against, but {under_rule} "
-        "the delegate vote does not decide the outcome."
+    # When the delegates went the other way but the members' vote decided.
+    delegates_note = (
+        f"Delegates voted {count(d_yes)} in favor and {count(d_no)} against, but the delegate vote does not "
+        "decide the outcome under this rule."
+        if delegates_count and votes_differ and passed == popular_passed
+        else ""
     )
 
     majority_for = yes > no
     sentences: list[str] = []
+    explain_rule = False  # end with the rule in plain words
     if passed == majority_for:
         sentences.append(_MEMBERS_HEADLINE[(kind, passed)].format(u=u))
         voters = "member who cast a ballot" if ballots == 1 else "members who cast ballots"
         sentences.append(f"{yes_pct} of the {count(ballots)} {voters} voted in favor{locals_part}; {turnout}")
-        if by_delegates:
+        if popular_passed is not None and popular_passed != passed:
             lead = (
-                "The members' vote alone fell short under the union's rule, but"
+                "The members' vote alone fell short"
                 if passed
-                else "The members' vote alone would have carried it, but"
+                else "The members' vote alone would have carried it"
             )
-            sentences.append(f"{lead} {outcome} by delegate vote, {tally}.")
-        elif by_members:
-            sentences.append(members_note)
+            how = f"by delegate vote, {tally}" if by_delegates else "under the union's rule"
+            sentences.append(f"{lead}, but {outcome} {how}.")
+            explain_rule = not by_delegates
     else:
-        how = f"by delegate vote, {tally}" if by_delegates else under_rule
+        how = f"by delegate vote, {tally}" if by_delegates else "under the union's rule"
         sentences.append(f"Although {yes_pct} of members of {u} voted in favor, {outcome} {how}.")
         voters = "member cast a ballot" if ballots == 1 else "members cast ballots"
         sentences.append(f"In all, {count(ballots)} {voters}{locals_part}; {turnout}")
-        if by_members:
-            sentences.append(members_note)
+        explain_rule = not by_delegates
+    if delegates_note:
+        sentences.append(delegates_note)
+    if (explain_rule or votes_differ) and description:
+        sentences.append(f"The rule: {description}.")
     return " ".join(_capitalize(s) for s in sentences)

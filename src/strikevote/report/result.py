@@ -163,8 +163,9 @@ def build_result(
 
     ``locals_``: one mapping per local with ``id, name, delegates, eligible, yes, no, election_uuid,
     election_fingerprint``. ``evaluation``: ``strikevote.rules.Evaluation.to_json()``; its counts must agree
-    with the locals' (the popular vote is their sum). Optional evaluation keys ``threshold`` (the yes-share
-    the rule asks for, a float) and ``counts_locals`` (bool) are carried into ``result["rule"]``.
+    with the locals' (the popular vote is their sum). Optional evaluation keys kept in ``result["rule"]``:
+    ``threshold`` or ``local_threshold`` (the per-local yes share the rule asks for, a float; drawn on the
+    chart), ``counts_locals`` and ``uses_delegates`` (bools; they shape the announcement).
     """
     union = _text(union, "union")
     vote_title = _text(vote_title, "vote_title")
@@ -230,6 +231,12 @@ def build_result(
             raise ReportError(f"{field}.id", f"local {entry['id']!r} listed twice")
         seen.add(key)
         local = by_id[key]
+        for count_key in ("yes", "no", "eligible", "delegates"):  # echoed by the rules engine: must agree
+            if count_key in entry and entry[count_key] != local[count_key]:
+                raise ReportError(
+                    f"{field}.{count_key}",
+                    f"{entry[count_key]!r} does not match the local's {local[count_key]}",
+                )
         local["in_favour"] = _flag(_get(entry, "in_favour", field), f"{field}.in_favour")
         delegates_yes = _count(_get(entry, "delegates_yes", field), f"{field}.delegates_yes")
         if delegates_yes > local["delegates"]:
@@ -269,9 +276,13 @@ def build_result(
         )
 
     rule: dict[str, Any] = {"name": rule_name, "description": description, "trace": trace}
-    if "threshold" in ev and ev["threshold"] is not None:
-        rule["threshold"] = _threshold(ev["threshold"], "evaluation.threshold")
+    for key in ("threshold", "local_threshold"):  # the per-local yes share the rule asks for
+        if ev.get(key) is not None:
+            rule["threshold"] = _threshold(ev[key], f"evaluation.{key}")
+            break
     rule["counts_locals"] = _counts_locals(ev, description)
+    if ev.get("uses_delegates") is not None:
+        rule["uses_delegates"] = _flag(ev["uses_delegates"], "evaluation.uses_delegates")
 
     result: dict[str, Any] = {
         "format": FORMAT,

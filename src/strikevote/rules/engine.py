@@ -1,9 +1,10 @@
 """Evaluating a :class:`Rule` over verified per-local counts, with a step-by-step trace.
 
 Every condition is decided with exact fractions. Every block of the tree is evaluated and traced
-(``all``/``any`` do not short-circuit, so the trace shows every figure); an ``if`` block traces its condition
-and the branch it takes. Whatever the rule, the evaluation also reports the popular vote and the delegate vote (each local's
-whole delegate block to yes when the local's yes share meets the rule's per-local threshold).
+(``all``/``any`` do not short-circuit, so the trace shows every figure); an ``if`` block traces its
+condition and the branch it takes. Whatever the rule, the evaluation also reports the popular vote and
+the delegate vote (each local's whole delegate block to yes when the local's yes share meets the rule's
+per-local threshold).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _needed(threshold: Threshold, total: int, unit: str) -> str:
 
 
 def _share_line(
-    title: str, part: int, what: str, whole: int, of: str, threshold: Threshold
+    title: str, part: int, what: str, whole: int, of: str, threshold: Threshold, needed: str = ""
 ) -> tuple[bool, str]:
     value = share(part, whole)
     ok = threshold.holds(value)
@@ -83,7 +84,7 @@ def _share_line(
     return (
         ok,
         f"{title}: {part:,} {what} of {whole:,} {of} = {percent(value)}{empty} "
-        f"{threshold} required: {_met(ok)}",
+        f"{threshold} required{needed}: {_met(ok)}",
     )
 
 
@@ -122,8 +123,9 @@ def _eval(node: Node, rule: Rule, tally: _Tally, depth: int) -> tuple[bool, list
             total,
             "delegate votes",
             node.threshold,
+            _needed(node.threshold, total, "yes delegate votes"),
         )
-        return ok, [pad + line + _needed(node.threshold, total, "yes delegate votes")]
+        return ok, [pad + line]
     if isinstance(node, AllOf | AnyOf):
         lines = [
             pad
@@ -264,8 +266,8 @@ def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
     in_favour = sum(1 for entry in per_local if entry["in_favour"])
     trace.append(
         f"Popular vote (reported for every rule): {tally.yes:,} yes, {tally.no:,} no "
-        f"of {tally.ballots:,} ballots = {percent(yes_share)} {rule.popular} required: {_met(popular_ok)}; turnout {tally.ballots:,} of "
-        f"{tally.eligible:,} eligible = {percent(turnout)}"
+        f"of {tally.ballots:,} ballots = {percent(yes_share)} {rule.popular} required: {_met(popular_ok)}; "
+        f"turnout {tally.ballots:,} of {tally.eligible:,} eligible = {percent(turnout)}"
     )
     trace.append(
         f"Delegate vote (reported for every rule): {d_yes:,} yes, {d_total - d_yes:,} no of {d_total:,} "

@@ -200,7 +200,7 @@ class EligibleShare:
 
 @dataclass(frozen=True)
 class Turnout:
-    """Ballots cast over eligible members, union-wide: a floor (``>=``), or a ceiling (``<``) in a condition."""
+    """Ballots cast over eligible members, union-wide: a floor (``>=``), or ``<`` in a condition."""
 
     threshold: Threshold
     label: str = ""

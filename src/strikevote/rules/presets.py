@@ -136,7 +136,7 @@ sources = [
 ]
 local = ">= 3/4"
 all = [
-  { popular = ">= 3/4", label = "All ballots" },
+  { popular = ">= 3/4" },
   { locals_in_favour = "majority" },
 ]
 
@@ -162,7 +162,7 @@ sources = [
 ]
 delegates = "majority"
 local = "> 1/2"
-'''  # noqa: E501 - source addresses are not wrapped
+'''
 
 
 def _build() -> dict[str, Rule]:

@@ -1,0 +1,64 @@
+"""``strikevote verify PATH``: exit 0 valid, 1 invalid (each failed check named), 2 unreadable or usage error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from strikevote.belenios.errors import ArchiveError, FormatError, UnreadableError
+from strikevote.crypto.errors import CryptoError
+from strikevote.verify.checks import Report
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def verify(
+    path: Annotated[Path, typer.Argument(help="A vote bundle directory or one Belenios .bel archive.")],
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
+) -> None:
+    """Verify a vote bundle or a Belenios archive independently of whoever produced it."""
+    err = Console(stderr=True)
+    out = Console()
+    if not path.exists():
+        typer.echo(f"strikevote verify: {path}: no such file or directory", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
+    try:
+        report = _run(path, jobs, show_progress=not quiet and sys.stderr.isatty(), console=err)
+    except (ArchiveError, UnreadableError) as exc:
+        typer.echo(f"strikevote verify: unreadable: {exc}", err=True)
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    except (FormatError, CryptoError) as exc:
+        typer.echo(f"strikevote verify: INVALID: format: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    for c in report.checks:
+        if not c.passed:
+            out.print(f"[red]FAIL[/red] {c.name}: {c.detail}", highlight=False)
+        elif not quiet:
+            out.print(f"[green]ok[/green]   {c.name}: {c.detail}", highlight=False)
+    if report.valid:
+        out.print(f"[bold green]VALID[/bold green] {path}: {len(report.checks)} checks passed", highlight=False)
+        raise typer.Exit(EXIT_VALID)
+    names = sorted({c.name for c in report.failures})
+    out.print(f"[bold red]INVALID[/bold red] {path}: failed {', '.join(names)}", highlight=False)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _run(path: Path, jobs: int | None, *, show_progress: bool, console: Console) -> Report:
+    if path.is_dir():
+        from strikevote.verify.bundle import verify_bundle
+
+        return verify_bundle(path, jobs=jobs)
+    from strikevote.verify.archive import verify_archive
+
+    if not show_progress:
+        return verify_archive(path, jobs=jobs)[0]
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
+        task = bar.add_task(f"verifying {path.name}", total=None)
+        return verify_archive(path, jobs=jobs, progress=lambda i: bar.update(task, completed=i))[0]
