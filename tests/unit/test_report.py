@@ -260,13 +260,31 @@ def test_build_result_zero_ballots_and_zero_eligible_give_zero_shares() -> None:
     assert result["locals"][0]["turnout"] == 0.0
 
 
-def test_build_result_carries_threshold_and_counts_locals() -> None:
+def test_build_result_carries_threshold_and_rule_flags() -> None:
     locals_, ev = wga()
     ev["threshold"] = 0.75
     ev["counts_locals"] = True
+    ev["uses_delegates"] = False
     result = build(locals_, ev)
     assert result["rule"]["threshold"] == 0.75
     assert result["rule"]["counts_locals"] is True
+    assert result["rule"]["uses_delegates"] is False
+    del ev["threshold"]
+    ev["local_threshold"] = 2 / 3
+    assert build(locals_, ev)["rule"]["threshold"] == 2 / 3
+
+
+def test_build_result_accepts_counts_echoed_by_the_rules_engine() -> None:
+    locals_, ev = wga()
+    for entry, x in zip(ev["per_local"], locals_, strict=True):
+        entry.update({k: x[k] for k in ("name", "delegates", "eligible", "yes", "no")})
+        entry["ballots"] = x["yes"] + x["no"]
+    build(locals_, ev)
+    ev["per_local"][1]["no"] = 84
+    with pytest.raises(
+        ReportError, match=r"^evaluation\.per_local\[1\]\.no: 84 does not match the local's 83"
+    ):
+        build(locals_, ev)
 
 
 def _mutated(path: str, value: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -431,8 +449,8 @@ def test_announcement_majority_short_of_supermajority() -> None:
     result = build([local("WGA", 7000, 3000, 12000)], ev, union="SAG-AFTRA")
     assert result["announcement"] == (
         "Although 70.0% of members of SAG-AFTRA voted in favor, the strike authorization was rejected "
-        "under the union's rule (at least 75% of votes cast in favour). "
-        "In all, 10,000 members cast ballots; 83.3% of eligible members voted."
+        "under the union's rule. In all, 10,000 members cast ballots; 83.3% of eligible members voted. "
+        "The rule: at least 75% of votes cast in favour."
     )
 
 
@@ -447,7 +465,8 @@ def test_announcement_delegate_vote_overrides_popular_vote() -> None:
         "Although 49.6% of members of the International Alliance of Theatrical Stage Employees voted in "
         "favor, "
         "the tentative agreement was ratified by delegate vote, 256 to 188. "
-        "In all, 26,400 members cast ballots; 69.5% of eligible members voted."
+        "In all, 26,400 members cast ballots; 69.5% of eligible members voted. "
+        "The rule: each local's delegate block votes with its members; a majority of delegates decides."
     )
 
 
@@ -509,8 +528,34 @@ def test_announcement_notes_delegates_that_did_not_decide() -> None:
     )
     result = build(locals_, ev, union="IATSE")
     assert result["announcement"].endswith(
-        "Delegates voted 10 in favor and 20 against, but under the union's rule (at least 75% of ballots) "
-        "the delegate vote does not decide the outcome."
+        "voted in favor; 100.0% of eligible members voted. Delegates voted 10 in favor and 20 against, "
+        "but the delegate vote does not decide the outcome under this rule. "
+        "The rule: at least 75% of ballots."
+    )
+    # A rule known not to use delegates does not mention them.
+    ev["uses_delegates"] = False
+    quiet = build(locals_, ev, union="IATSE")["announcement"]
+    assert "elegate" not in quiet and "The rule" not in quiet
+
+
+def test_announcement_outcome_by_a_rule_other_than_the_popular_share() -> None:
+    locals_ = [local("a", 70, 30, 100), local("b", 70, 30, 100), local("c", 20, 80, 100)]
+    ev = evaluation(
+        locals_,
+        passed=True,
+        popular_passed=False,
+        delegates_passed=True,
+        in_favour={"a": True, "b": True, "c": False},
+        description="a majority of locals in favour",
+        uses_delegates=False,
+        counts_locals=True,
+    )
+    result = build(locals_, ev, union="IATSE")
+    assert result["announcement"] == (
+        "Members of IATSE have voted to authorize a strike. 53.3% of the 300 members who cast ballots voted "
+        "in favor and 2 of 3 locals voted in favor; 100.0% of eligible members voted. "
+        "The members' vote alone fell short, but the strike was authorized under the union's rule. "
+        "The rule: a majority of locals in favour."
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -338,3 +338,22 @@ def test_wrong_extension_missing_file_bad_encoding_bad_workbook_bad_quoting(tmp_
 def test_roll_error_requires_errors() -> None:
     with pytest.raises(ValueError):
         RollError([])
+
+
+def test_xlsx_cells_of_the_wrong_kind(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(COLUMNS))
+    sheet.append([True, "Maria", None, datetime(2021, 1, 1), "active", True, 2])
+    sheet.append(["A-2", 12.5, None, "600", "active", time(9, 30), 1])
+    path = tmp_path / "kinds.xlsx"
+    workbook.save(path)
+    errors = load_errors(path)
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (2, "member_id", "expected text, found the logical value True"),
+        (2, "local", "expected text, found the date 2021-01-01"),
+        (2, "dues_paid_through", "expected a date, found the logical value True"),
+        (2, "dues_checkoff", "2 is not yes or no (use yes, no, true, false, 1 or 0)"),
+        (3, "dues_paid_through", "expected a date, found datetime.time(9, 30)"),
+    ]

@@ -168,3 +168,16 @@ def test_write_chase_csv(tmp_path: Path) -> None:
     }
     assert rows[0]["dues_paid_through"] == ""
     assert len(rows) == 4
+
+
+def test_chase_csv_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    members = [
+        m("1", "600", email=False, name='=HYPERLINK("http://evil.example","x")'),
+        m("2", "600", paid=None),
+    ]
+    snap = freeze_snapshot(members, EligibilityPolicy(cutoff=CUTOFF), datetime(2021, 9, 1, tzinfo=UTC))
+    path = tmp_path / "chase.csv"
+    write_chase_csv(chase_list(snap), path)
+    with path.open(newline="", encoding="utf-8") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    assert names == ['\'=HYPERLINK("http://evil.example","x")', "Member 2"]

@@ -139,16 +139,14 @@ def announcement(result: Mapping[str, Any]) -> str:
     d_no = _int(delegates, "no", "result.delegates")
     d_total = _int(delegates, "total", "result.delegates")
     delegates_count = d_total > 0 and delegate_passed is not None and rule.get("uses_delegates") is not False
-    votes_differ = (
-        popular_passed is not None and delegate_passed is not None and popular_passed != delegate_passed
-    )
-    by_delegates = delegates_count and votes_differ and passed == delegate_passed
+    votes_differ = delegates_count and popular_passed is not None and popular_passed != delegate_passed
+    by_delegates = votes_differ and passed == delegate_passed
     tally = f"{count(d_yes)} to {count(d_no)}" if passed else f"{count(d_no)} to {count(d_yes)}"
     # When the delegates went the other way but the members' vote decided.
     delegates_note = (
         f"Delegates voted {count(d_yes)} in favor and {count(d_no)} against, but the delegate vote does not "
         "decide the outcome under this rule."
-        if delegates_count and votes_differ and passed == popular_passed
+        if votes_differ and passed == popular_passed
         else ""
     )
 

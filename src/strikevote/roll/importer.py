@@ -30,7 +30,7 @@ import io
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Final
 
@@ -311,7 +311,8 @@ def _text(raw: object) -> str:
     if isinstance(raw, float):
         return str(int(raw)) if raw.is_integer() else str(raw)
     if isinstance(raw, date):
-        raise _FieldError(f"expected text, found the date {raw.isoformat()}")
+        shown = raw.date() if isinstance(raw, datetime) and raw.time() == time() else raw
+        raise _FieldError(f"expected text, found the date {shown.isoformat()}")
     raise _FieldError(f"expected text, found {raw!r}")
 
 

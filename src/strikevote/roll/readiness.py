@@ -39,6 +39,16 @@ READINESS_COLUMNS: Final = (
     "not_in_good_standing",
 )
 TOTAL_LABEL: Final = "TOTAL"
+# Explicit line breaks keep the table within 80 columns without Rich cutting words short ("Eligib…").
+_HEADINGS: Final = (
+    "Members",
+    "Eligible",
+    "%\nelig.",
+    "Excluded",
+    "No\nemail",
+    "In\narrears",
+    "Not in\ngood\nstanding",
+)
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -115,15 +125,7 @@ def readiness_table(rows: Sequence[ReadinessRow], *, title: str | None = "Roll r
 
     table = Table(title=title)
     table.add_column("Local", style="bold")
-    for heading in (
-        "Members",
-        "Eligible",
-        "% eligible",
-        "Excluded",
-        "No email",
-        "In arrears",
-        "Not in good standing",
-    ):
+    for heading in _HEADINGS:
         table.add_column(heading, justify="right")
     for index, row in enumerate(rows):
         table.add_row(*_cells(row), end_section=index == len(rows) - 1)
@@ -193,8 +195,16 @@ def chase_list(snapshot: Snapshot) -> list[ChaseItem]:
     return items
 
 
+def _spreadsheet_safe(value: str) -> str:
+    """Quote text a spreadsheet would run as a formula (a member's name like ``=HYPERLINK(...)``)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def write_chase_csv(items: Iterable[ChaseItem], path: Path | str) -> None:
-    """Write the chase list for the locals' officers, one member per row (actions joined by ``"; "``)."""
+    """Write the chase list for the locals' officers, one member per row (actions joined by ``"; "``).
+
+    The file is meant to be opened in a spreadsheet, so text that would start a formula gets a leading ``'``.
+    """
     with Path(path).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CHASE_COLUMNS)
@@ -202,9 +212,9 @@ def write_chase_csv(items: Iterable[ChaseItem], path: Path | str) -> None:
             m = item.member
             writer.writerow(
                 (
-                    m.local,
-                    m.member_id,
-                    m.name,
+                    _spreadsheet_safe(m.local),
+                    _spreadsheet_safe(m.member_id),
+                    _spreadsheet_safe(m.name),
                     m.email or "",
                     "" if m.dues_paid_through is None else m.dues_paid_through.isoformat(),
                     "" if item.paid_through_minimum is None else item.paid_through_minimum.isoformat(),

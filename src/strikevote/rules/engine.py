@@ -206,7 +206,10 @@ def _per_local(rule: Rule, lc: LocalCount) -> tuple[dict[str, Any], str]:
         "delegates_yes": lc.delegates if in_favour else 0,
     }
     verdict = "in favour" if in_favour else "not in favour"
-    block = f" → {lc.delegates:,} delegate votes {'yes' if in_favour else 'no'}" if lc.delegates else ""
+    plural = "s" if lc.delegates != 1 else ""
+    block = (
+        f" → {lc.delegates:,} delegate vote{plural} {'yes' if in_favour else 'no'}" if lc.delegates else ""
+    )
     line = (
         f"{_INDENT}{_label(lc)}: {lc.yes:,} yes of {lc.ballots:,} ballots = {percent(lc.yes_share)} "
         f"{rule.local} required{_needed(rule.local, lc.ballots, 'yes')}: {verdict}{block} "
