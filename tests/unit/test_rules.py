@@ -457,6 +457,22 @@ def test_inline_rule_features_in_trace() -> None:
     assert ev.trace[-1] == "Outcome under inline: PASSED"
 
 
+@given(
+    st.sampled_from([Comparison.GE, Comparison.GT]),
+    st.fractions(min_value=0, max_value=1, max_denominator=12),
+    st.integers(1, 60),
+)
+def test_least_count_is_the_smallest_passing_count(op: Comparison, value: Fraction, total: int) -> None:
+    threshold = Threshold(op, value)
+    passing = [k for k in range(total + 2) if threshold.holds(Fraction(k, total))]
+    assert threshold.least_count(total) == passing[0]
+
+
+def test_needed_counts_in_trace() -> None:
+    ev = run("sag-aftra", [LocalCount("x", "X", 3, 10, 4, 2)])  # 75% of 6 ballots is 4.5, so 5 needed
+    assert "(5 yes needed)" in line_with(ev, "x X:")
+
+
 def test_threshold_notations_are_exact_and_equivalent() -> None:
     for text in (">= 3/4", ">=75%", "≥ 0.75", ">= 75.0 %", ">= 6/8"):
         assert parse_threshold(text, "rule", "popular") == Threshold(Comparison.GE, Fraction(3, 4))
@@ -546,7 +562,7 @@ def test_bad_rule_without_block_and_bad_spec_types() -> None:
     [
         lambda: LocalCount("x", "X", 1, 10, -1, 0),
         lambda: LocalCount("x", "X", 1, 10, 6, 5),  # more ballots than eligible members
-        lambda: LocalCount("x", "X", True, 10, 1, 1),  # type: ignore[arg-type]
+        lambda: LocalCount("x", "X", True, 10, 1, 1),  # a bool is not a count
         lambda: LocalCount("", "X", 1, 10, 1, 1),
     ],
 )
@@ -577,7 +593,8 @@ def local_counts(draw: st.DrawFn, max_locals: int = 6) -> list[LocalCount]:
 
 def oracle(name: str, locs: list[LocalCount]) -> bool:
     """Each preset restated in integer arithmetic, independently of the engine (empty shares are 0)."""
-    yes, no, eligible = (sum(getattr(lc, a) for lc in locs) for a in ("yes", "no", "eligible"))
+    yes, no = sum(lc.yes for lc in locs), sum(lc.no for lc in locs)
+    eligible = sum(lc.eligible for lc in locs)
     ballots = yes + no
     majority = 2 * yes > ballots
 

@@ -205,6 +205,17 @@ class ArchiveWriter:
             self.flush(durable=True)
         return h
 
+    def write_event_raw(self, raw: str) -> str:
+        """Append an already-serialized event (exported from storage); its chain position is re-checked."""
+        ev = Event.parse(raw.encode(), "event")
+        if ev.parent != self.last_event or ev.height != self.height + 1:
+            raise ArchiveError(f"{self.path}: event at height {ev.height} does not extend the chain")
+        body = raw.encode()
+        h = hashlib.sha256(body).hexdigest()
+        self._write(f"{h}.event.json", body)
+        self.last_event, self.height = h, ev.height
+        return h
+
     def flush(self, *, durable: bool = False) -> None:
         self._f.flush()
         if durable:

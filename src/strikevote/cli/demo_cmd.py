@@ -1,4 +1,4 @@
-"""``strikevote demo`` (temporary: a single simulated local, verified; replaced by the full lifecycle demo)."""
+"""``strikevote demo``: a whole simulated vote through the real services (DESIGN.md §8)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,42 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from strikevote.belenios.simulate import simulate
-from strikevote.crypto.groups import group_by_name
-from strikevote.verify.archive import verify_archive
+from strikevote.demo.runner import run_demo
+from strikevote.demo.scenario import PRESETS, load_scenario
+from strikevote.services.errors import ServiceError
 
 
 def demo(
-    members: Annotated[int, typer.Option(help="Number of voters.")] = 200,
+    preset: Annotated[str | None, typer.Option(help=f"A built-in scenario: {', '.join(PRESETS)}.")] = None,
+    scenario: Annotated[Path | None, typer.Option(help="A scenario TOML file (see README).")] = None,
+    members: Annotated[int | None, typer.Option(help="Scale the scenario to about this many members.")] = None,
     group: Annotated[str, typer.Option(help="Ed25519 or BELENIOS-2048.")] = "Ed25519",
-    out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+    db: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the output directory).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory for the bundle.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible simulation (never for real votes).")] = None,
 ) -> None:
-    """Run a simulated vote and verify it."""
+    """Run a whole simulated vote: roll, trustees, credentials, ballots, tally, decryption, result, report."""
     console = Console()
-    out = out or Path(tempfile.mkdtemp(prefix="strikevote-demo-"))
-    out.mkdir(parents=True, exist_ok=True)
-    votes = [1 if i % 10 else 0 for i in range(members)]
-    sim = simulate(out / "local.bel", group_by_name(group), votes, seed=seed, jobs=2)
-    report, _ = verify_archive(sim.path)
-    console.print(f"result {sim.result}; verification {'VALID' if report.valid else 'INVALID'}; archive {sim.path}")
+    if preset and scenario:
+        typer.echo("strikevote demo: give --preset or --scenario, not both", err=True)
+        raise typer.Exit(2)
+    try:
+        plan = load_scenario(scenario, preset)
+        if members:
+            plan = plan.scaled(members)
+        out = out or Path(tempfile.mkdtemp(prefix="strikevote-demo-"))
+        if (out / "strikevote.db").exists() and db is None:
+            (out / "strikevote.db").unlink()
+        outcome = run_demo(plan, out, db_url=db, group=group, seed=seed, console=console)
+    except ServiceError as exc:
+        typer.echo(f"strikevote demo: {exc}", err=True)
+        raise typer.Exit(2) from None
+    console.print()
+    console.print(outcome.result["announcement"], highlight=False)
+    console.print()
+    status = "[bold green]VALID[/bold green]" if outcome.valid else "[bold red]INVALID[/bold red]"
+    console.print(f"Independent verification: {status} ({', '.join(outcome.failures) or 'all checks passed'})")
+    console.print(f"Bundle: {outcome.out}  (vote.json, locals/*.bel, result.json, report.html)", highlight=False)
+    console.print("Phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items()), highlight=False)
+    if not outcome.valid:
+        raise typer.Exit(1)

@@ -119,6 +119,7 @@ class Ballot(Base):
     credential: Mapped[str] = mapped_column(String(700), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
     height: Mapped[int] = mapped_column(Integer)
     cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

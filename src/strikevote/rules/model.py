@@ -347,9 +347,10 @@ class Rule:
         spec: dict[str, Any] = {"name": self.name, "description": self.description}
         if self.sources:
             spec["sources"] = list(self.sources)
-        spec["local"] = self.local.to_spec()
+        if not isinstance(self.root, PresetRef):  # a preset at the root brings its own thresholds
+            spec["local"] = self.local.to_spec()
         root = node_to_spec(self.root)
-        if "local" in root and root["local"] != spec["local"]:
+        if "local" in root and root["local"] != spec.get("local"):
             raise RuleError("rule", "local", "the root block's per-local threshold differs from the rule's")
         spec.update(root)
         return spec

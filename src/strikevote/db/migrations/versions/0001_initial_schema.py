@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:05:30.387842
+Create Date: 2026-11-22
 
 Each migration must keep working with the previous code version (rolling upgrades).
 """
@@ -94,6 +94,7 @@ def upgrade() -> None:
     sa.Column('credential', sa.String(length=700), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('tracker', sa.String(length=64), nullable=False),
+    sa.Column('record_hash', sa.String(length=64), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('cast_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['election_id'], ['elections.id'], ),

@@ -1,0 +1,564 @@
+"""Verification benchmark: ``strikevote verify`` against belenios-tool on the same archives (DESIGN.md §9).
+
+    .venv/bin/python bench/verify.py [--ballots 10000] [--small 1000] [--groups Ed25519,BELENIOS-2048]
+                                     [--cache bench/cache] [--repeat 3] [--sample 50] [--no-single-core]
+
+For each group it builds (or takes from the cache, keyed by group, N and seed) an archive of N yes/no ballots
+made by our own code (80 % yes), then times, in the same run:
+
+* ``strikevote verify ARCHIVE -q`` (every core), and with ``--jobs 1``;
+* the peer: belenios-tool 3.0 ``election verify`` on Ed25519, 2.0 on BELENIOS-2048 (3.0 too, for information),
+  each with the archive's directory (holding only that ``.bel``) as working directory;
+* 3.0's ``election verify --skip-ballot-check``, and ``election verify-ballot`` on a sample of ballots against
+  the archive cut right after its Setup event.  3.0's ``election verify`` starts the ballot checks but never
+  awaits their outcome (peers/belenios/NOTES.md item 9), so an *extrapolated* per-ballot cost is printed too;
+* the same verifier on a ``--small`` archive, for the flatness of memory in the number of ballots;
+* the group operations one ballot needs (counted by instrumenting our checker on a real ballot), each timed
+  as a raw libsodium (Ed25519) or GMP (BELENIOS-2048) call: the physical floor of the per-ballot cost.
+
+Wall times are medians of ``--repeat`` runs; "peak RSS" is ``/usr/bin/time %M`` (the largest single process
+of the tree); "tree PSS" adds up every process of the tree (sampled every 0.1 s).  Figures go to a rich table
+and to ``bench/results/verify-<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    BENCH,
+    STRIKEVOTE,
+    TOOL_2,
+    TOOL_3,
+    Series,
+    cores,
+    ensure_gnu_time,
+    machine,
+    measure,
+    median_time,
+    run_measured,
+    today,
+    write_json,
+)
+
+from strikevote.belenios.archive import BLOCK, Event, read_records
+from strikevote.belenios.ballot import BallotCheck
+from strikevote.belenios.election import Election
+from strikevote.crypto.groups import group_by_name
+from strikevote.verify.ballots import check_one
+
+console = Console()
+log = console.print
+
+
+# --- archives -----------------------------------------------------------------------------------------------
+
+
+def votes_for(n: int) -> list[int]:
+    """Voter i votes No iff i % 5 == 0: 80 % Yes (as peers/belenios/run_election.sh)."""
+    return [0 if i % 5 == 0 else 1 for i in range(n)]
+
+
+@dataclass
+class Archive:
+    group: str
+    n: int
+    seed: int
+    dir: Path  # holds only the .bel (working directory of belenios-tool)
+    path: Path
+    meta: dict[str, Any]
+
+
+def ensure_archive(cache: Path, group: str, n: int, seed: int, jobs: int) -> Archive:
+    key = cache / f"{group}-n{n}-s{seed}"
+    meta_path = key / "meta.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        path = key / "archive" / meta["file"]
+        if path.exists():
+            log(f"[dim]cached[/dim] {group}, {n} ballots: {path}")
+            return Archive(group, n, seed, path.parent, path, meta)
+    from strikevote.belenios.simulate import simulate
+
+    shutil.rmtree(key, ignore_errors=True)
+    (key / "build").mkdir(parents=True)
+    tmp = key / "build" / "archive.bel"
+    t0 = time.perf_counter()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"building {group} archive, {n} ballots (jobs={jobs})", total=n)
+        sim = simulate(
+            tmp,
+            group_by_name(group),
+            votes_for(n),
+            seed=seed,
+            trustee_mode="both",
+            jobs=jobs,
+            progress=lambda i: bar.update(task, completed=i),
+        )
+    build_s = time.perf_counter() - t0
+    (key / "archive").mkdir()
+    path = key / "archive" / f"{sim.election.uuid}.bel"
+    tmp.rename(path)
+    shutil.rmtree(key / "build")
+    meta = {
+        "group": group,
+        "n": n,
+        "seed": seed,
+        "file": path.name,
+        "uuid": sim.election.uuid,
+        "result": sim.result,
+        "bytes": path.stat().st_size,
+        "build_s": build_s,
+        "build_jobs": jobs,
+        "trustee_mode": "both",
+        "votes": "voter i votes No iff i % 5 == 0",
+    }
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    log(f"built {group}, {n} ballots in {build_s:.1f} s ({n / build_s:.0f} ballots/s, jobs={jobs}): {path}")
+    return Archive(group, n, seed, path.parent, path, meta)
+
+
+@dataclass
+class Sample:
+    election_raw: str
+    ballots: list[bytes]
+    setup_end: int  # byte offset right after the Setup event
+
+
+def sample_archive(path: Path, k: int) -> Sample:
+    data: dict[str, bytes] = {}
+    election_raw, setup_end, ballots = "", 0, []
+    for rec in read_records(path):
+        if rec.kind == "data":
+            data[rec.name_hash] = rec.content
+        elif rec.kind == "event":
+            ev = Event.parse(rec.content, rec.name_hash)
+            if ev.type == "Setup" and ev.payload is not None:
+                setup = json.loads(data.pop(ev.payload))
+                election_raw = data[setup["election"]].decode()
+                setup_end = rec.offset + BLOCK + len(rec.content) + (-len(rec.content) % BLOCK)
+                data.clear()
+            elif ev.type == "Ballot" and ev.payload is not None:
+                ballots.append(data.pop(ev.payload))
+                if len(ballots) >= k:
+                    break
+            else:
+                break
+    return Sample(election_raw, ballots, setup_end)
+
+
+def setup_only(archive: Archive, sample: Sample) -> Path:
+    """The archive cut right after its Setup event (election, trustees, N credentials), in its own dir."""
+    d = archive.dir.parent / "setup-only"
+    target = d / archive.path.name
+    if not target.exists():
+        d.mkdir(exist_ok=True)
+        with open(archive.path, "rb") as f:
+            head = f.read(sample.setup_end)
+        target.write_bytes(head)
+    return d
+
+
+# --- belenios-tool 3.0 verify-ballot: an extrapolation ------------------------------------------------------
+
+
+def verify_ballot_sample(tool: Path, archive: Archive, sample: Sample) -> dict[str, Any]:
+    """Per-ballot cost of 3.0 ``verify-ballot`` = median(valid ballot) − median(malformed ballot ``{}``).
+
+    Both calls start the tool, read the Setup-only archive and load its N credentials; only the first parses
+    and checks a ballot.  Calls alternate so drifts hit both alike.
+    """
+    d = setup_only(archive, sample)
+    work = archive.dir.parent / "sample"
+    work.mkdir(exist_ok=True)
+    paths = []
+    for i, b in enumerate(sample.ballots):
+        p = work / f"ballot-{i:03d}.json"
+        p.write_bytes(b)
+        paths.append(p)
+    bad = work / "malformed.json"
+    bad.write_text("{}")
+    valid_s, base_s = [], []
+    for p in paths:
+        r = run_measured([str(tool), "election", "verify-ballot", f"--ballot={p}"], cwd=d)
+        if r.returncode != 0:
+            raise SystemExit(f"verify-ballot rejected {p}: {r.stderr_tail}")
+        valid_s.append(r.wall_s)
+        r = run_measured([str(tool), "election", "verify-ballot", f"--ballot={bad}"], cwd=d)
+        base_s.append(r.wall_s)
+    # The same valid ballot against the full archive: verify-ballot re-reads all N ballots each time.
+    full = [
+        run_measured([str(tool), "election", "verify-ballot", f"--ballot={paths[0]}"], cwd=archive.dir).wall_s
+        for _ in range(3)
+    ]
+    per_ballot = max(0.0, statistics.median(valid_s) - statistics.median(base_s))
+    return {
+        "sample": len(paths),
+        "call_valid_s_median": statistics.median(valid_s),
+        "call_malformed_s_median": statistics.median(base_s),
+        "per_ballot_s": per_ballot,
+        "call_on_full_archive_s_median": statistics.median(full),
+    }
+
+
+# --- the physical floor: group operations per ballot --------------------------------------------------------
+
+
+@contextmanager
+def _count_ed25519(counter: collections.Counter[str]) -> Iterator[None]:
+    import strikevote.crypto.ed25519 as ed
+
+    names = {
+        "_smul_base": "base mult",
+        "_smul": "variable mult",
+        "_is_valid": "point validity",
+        "_add": "add",
+        "_sub": "add",
+    }
+    saved = {n: getattr(ed, n) for n in names}
+
+    def wrap(n: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        def w(*a: Any) -> Any:
+            counter[names[n]] += 1
+            return f(*a)
+
+        return w
+
+    for n, f in saved.items():
+        setattr(ed, n, wrap(n, f))
+    try:
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(ed, n, f)
+
+
+@contextmanager
+def _count_ff(counter: collections.Counter[str], group: Any) -> Iterator[None]:
+    import strikevote.crypto.ff as ff
+
+    real = ff.gmpy2
+
+    class Proxy:
+        def __getattr__(self, name: str) -> Any:
+            f = getattr(real, name)
+            if name != "powmod":
+                return f
+
+            def powmod(a: Any, x: Any, m: Any) -> Any:
+                counter["membership powmod (x^q)" if x == group.q else "variable powmod"] += 1
+                return f(a, x, m)
+
+            return powmod
+
+    g_pow = group.g_pow
+
+    def counted_g_pow(k: int) -> Any:
+        counter["fixed-base g^x"] += 1
+        return g_pow(k)
+
+    ff.gmpy2 = Proxy()
+    group.g_pow = counted_g_pow
+    try:
+        yield
+    finally:
+        ff.gmpy2 = real
+        del group.g_pow
+
+
+def count_ops(sample: Sample) -> dict[str, int]:
+    election = Election.parse(sample.election_raw)
+    checker = BallotCheck(election)
+    counter: collections.Counter[str] = collections.Counter()
+    raw = sample.ballots[0].decode()
+    ctx = _count_ed25519(counter) if election.group.name == "Ed25519" else _count_ff(counter, election.group)
+    with ctx:
+        checked = check_one(checker, 1, raw)
+    if checked.failed is not None:
+        raise SystemExit(f"sample ballot does not verify: {checked.failed}")
+    return dict(counter)
+
+
+def time_ops(group: str) -> dict[str, float]:
+    """Seconds per raw call, median of batches, one core."""
+    if group == "Ed25519":
+        from nacl import bindings as s
+
+        L = 2**252 + 27742317777372353535851937790883648493
+        k = [(secrets.randbelow(L - 1) + 1).to_bytes(32, "little") for _ in range(64)]
+        pts = [s.crypto_scalarmult_ed25519_base_noclamp(x) for x in k]
+        it = iter(range(10**12))
+
+        def nxt() -> int:
+            return next(it) & 63
+
+        return {
+            "base mult": median_time(
+                lambda: s.crypto_scalarmult_ed25519_base_noclamp(k[nxt()]), number=400, repeat=15
+            ),
+            "variable mult": median_time(
+                lambda: s.crypto_scalarmult_ed25519_noclamp(k[nxt()], pts[nxt()]), number=200, repeat=15
+            ),
+            "point validity": median_time(
+                lambda: s.crypto_core_ed25519_is_valid_point(pts[nxt()]), number=400, repeat=15
+            ),
+            "add": median_time(
+                lambda: s.crypto_core_ed25519_add(pts[nxt()], pts[nxt()]), number=2000, repeat=15
+            ),
+        }
+    import gmpy2
+
+    from strikevote.crypto.ff import BELENIOS_2048 as G
+
+    p, q = G.p, G._q
+    xs = [gmpy2.mpz(secrets.randbelow(int(q))) for _ in range(64)]
+    els = [gmpy2.powmod(G.g, x, p) for x in xs]
+    j = iter(range(10**12))
+
+    def n() -> int:
+        return next(j) & 63
+
+    return {
+        "variable powmod": median_time(lambda: gmpy2.powmod(els[n()], xs[n()], p), number=100, repeat=15),
+        "membership powmod (x^q)": median_time(lambda: gmpy2.powmod(els[n()], q, p), number=100, repeat=15),
+        # g^x as gmpy2.powmod; our fixed-base table is faster, so the floor uses the smaller of the two.
+        "fixed-base g^x": min(
+            median_time(lambda: gmpy2.powmod(G.g, xs[n()], p), number=100, repeat=15),
+            median_time(lambda: G.g_pow(int(xs[n()])), number=100, repeat=15),
+        ),
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def ours(path: Path, jobs: int | None = None) -> list[str]:
+    return [str(STRIKEVOTE), "verify", str(path), "-q", *(["--jobs", str(jobs)] if jobs else [])]
+
+
+def peers_for(group: str) -> list[tuple[str, Path, list[str], bool]]:
+    """(label, tool, extra args, primary?)."""
+    if group == "Ed25519":
+        return [
+            ("belenios-tool 3.0", TOOL_3, [], True),
+            ("belenios-tool 3.0 --skip-ballot-check", TOOL_3, ["--skip-ballot-check"], False),
+        ]
+    return [("belenios-tool 2.0", TOOL_2, [], True), ("belenios-tool 3.0", TOOL_3, [], False)]
+
+
+def bench_group(args: argparse.Namespace, group: str) -> dict[str, Any]:
+    log(f"\n[bold]{group}[/bold]")
+    big = ensure_archive(args.cache, group, args.ballots, args.seed, args.build_jobs)
+    small = ensure_archive(args.cache, group, args.small, args.seed, args.build_jobs)
+    n = args.ballots
+    series: dict[str, Series] = {}
+    series["ours"] = measure(f"strikevote verify ({cores()} jobs)", ours(big.path), args.repeat, log=log)
+    if not args.no_single_core:
+        series["ours_j1"] = measure("strikevote verify --jobs 1", ours(big.path, 1), args.repeat, log=log)
+    series["ours_small"] = measure(
+        f"strikevote verify, {args.small} ballots", ours(small.path), args.repeat, log=log
+    )
+    primary = None
+    for label, tool, extra, is_primary in peers_for(group):
+        if not tool.exists():
+            log(f"  [yellow]{label}: {tool} not found, skipped[/yellow]")
+            continue
+        s = measure(label, [str(tool), "election", "verify", *extra], args.repeat, cwd=big.dir, log=log)
+        series[label] = s
+        if is_primary:
+            primary = label
+    out: dict[str, Any] = {
+        "archive": big.meta,
+        "small_archive": small.meta,
+        "primary_peer": primary,
+        "series": {k: v.summary() for k, v in series.items()},
+    }
+
+    sample = sample_archive(big.path, args.sample)
+    if TOOL_3.exists() and args.sample > 0:
+        log(f"  belenios-tool 3.0 verify-ballot on {len(sample.ballots)} ballots (Setup-only archive)…")
+        vb = verify_ballot_sample(TOOL_3, big, sample)
+        skip = series.get("belenios-tool 3.0 --skip-ballot-check")
+        vb["extrapolated_verify_all_s"] = skip.wall_s + n * vb["per_ballot_s"] if skip and skip.ok else None
+        vb["extrapolated_verify_ballot_loop_s"] = n * vb["call_on_full_archive_s_median"]
+        out["verify_ballot_3"] = vb
+
+    ops = count_ops(sample)
+    op_s = time_ops(group)
+    floor = sum(op_s[k] * c for k, c in ops.items() if k in op_s)
+    o = series["ours"]
+    per_cpu = o.wall_s * cores() / n
+    out["physical"] = {
+        "ops_per_ballot": ops,
+        "op_seconds": op_s,
+        "floor_s_per_ballot": floor,
+        "ours_cpu_s_per_ballot": per_cpu,
+        "ours_cpu_ratio": per_cpu / floor,
+        "ours_j1_s_per_ballot": series["ours_j1"].wall_s / n if "ours_j1" in series else None,
+        "ours_j1_ratio": series["ours_j1"].wall_s / n / floor if "ours_j1" in series else None,
+    }
+    out["memory"] = {
+        "small_max_rss_kib": series["ours_small"].max_rss_kib,
+        "big_max_rss_kib": o.max_rss_kib,
+        "max_rss_ratio": o.max_rss_kib / series["ours_small"].max_rss_kib,
+        "small_tree_pss_kib": series["ours_small"].tree_pss_kib,
+        "big_tree_pss_kib": o.tree_pss_kib,
+        "tree_pss_ratio": o.tree_pss_kib / max(1, series["ours_small"].tree_pss_kib),
+    }
+    return out
+
+
+# --- report -------------------------------------------------------------------------------------------------
+
+
+def _mib(kib: int | None) -> str:
+    return "–" if not kib else f"{kib / 1024:.0f} MiB"
+
+
+def report(results: dict[str, Any], n: int, small: int) -> None:
+    for group, r in results["groups"].items():
+        t = Table(
+            title=f"{group}: verifying {n} ballots (median of {results['params']['repeat']}, "
+            f"{results['machine']['cores']} cores)"
+        )
+        for col in ("verifier", "wall", "ballots/s", "peak RSS", "tree PSS", "time ÷ ours", "RSS ÷ ours"):
+            t.add_column(col, justify="left" if col == "verifier" else "right")
+        ours_s = r["series"]["ours"]
+        for key, s in r["series"].items():
+            if key == "ours_small" or s["wall_s_median"] is None:
+                continue
+            w = s["wall_s_median"]
+            label = s["label"] + (" [red](FAILED)[/red]" if not s["ok"] else "")
+            if key == r["primary_peer"]:
+                label = f"[bold]{label}[/bold]"
+            if "skip-ballot-check" in key:
+                label += " (ballots parsed, not checked)"
+            elif key != "ours" and key != "ours_j1" and "3.0" in key:
+                label += " (checks ballots, ignores the outcome)"
+            t.add_row(
+                label,
+                f"{w:.2f} s",
+                f"{n / w:,.0f}",
+                _mib(s["max_rss_kib"]),
+                _mib(s["tree_pss_kib"]),
+                f"{w / ours_s['wall_s_median']:.2f}×",
+                f"{s['max_rss_kib'] / ours_s['max_rss_kib']:.2f}×",
+            )
+        console.print(t)
+        vb = r.get("verify_ballot_3")
+        if vb:
+            console.print(
+                f"  [bold yellow]EXTRAPOLATION[/bold yellow] (belenios-tool 3.0, {vb['sample']} ballots): "
+                f"verify-ballot costs {vb['per_ballot_s'] * 1e3:.2f} ms per ballot beyond process start "
+                f"and loading the Setup ({vb['call_valid_s_median'] * 1e3:.0f} ms vs "
+                f"{vb['call_malformed_s_median'] * 1e3:.0f} ms per call)."
+            )
+            if vb.get("extrapolated_verify_all_s"):
+                console.print(
+                    f"    ⇒ checking all {n} ballots: ≈ {vb['extrapolated_verify_all_s']:.1f} s "
+                    "(verify --skip-ballot-check + N × per-ballot), extrapolated, not measured."
+                )
+            console.print(
+                f"    ⇒ the usable workaround, verify-ballot once per ballot on the full archive: "
+                f"{vb['call_on_full_archive_s_median']:.2f} s per call × {n} ≈ "
+                f"{vb['extrapolated_verify_ballot_loop_s'] / 60:.0f} min, extrapolated."
+            )
+        m, ph = r["memory"], r["physical"]
+        ncores = results["machine"]["cores"]
+        console.print(
+            f"  memory flatness (ours): peak RSS {_mib(m['small_max_rss_kib'])} at {small} ballots, "
+            f"{_mib(m['big_max_rss_kib'])} at {n}: ×{m['max_rss_ratio']:.2f} (target ≤ 2); "
+            f"tree PSS {_mib(m['small_tree_pss_kib'])} → {_mib(m['big_tree_pss_kib'])}: "
+            f"×{m['tree_pss_ratio']:.2f}"
+        )
+        ops = ", ".join(f"{c} {k}" for k, c in ph["ops_per_ballot"].items())
+        lib = "libsodium" if group == "Ed25519" else "GMP"
+        costs = ", ".join(f"{k} {v * 1e6:.1f} µs" for k, v in ph["op_seconds"].items())
+        console.print(f"  per ballot: {ops}; raw {lib} calls: {costs}")
+        line = (
+            f"  physical floor {ph['floor_s_per_ballot'] * 1e3:.3f} ms/ballot on one core; ours "
+            f"{ph['ours_cpu_s_per_ballot'] * 1e3:.3f} ms CPU (wall × {ncores} cores ÷ N) "
+            f"= ×{ph['ours_cpu_ratio']:.2f} (target ≤ 3)"
+        )
+        if ph["ours_j1_s_per_ballot"]:
+            line += f"; --jobs 1: {ph['ours_j1_s_per_ballot'] * 1e3:.3f} ms = ×{ph['ours_j1_ratio']:.2f}"
+        console.print(line)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--ballots", type=int, default=10_000)
+    ap.add_argument("--small", type=int, default=1_000, help="ballots of the archive for memory flatness")
+    ap.add_argument("--groups", default="Ed25519,BELENIOS-2048")
+    ap.add_argument("--cache", type=Path, default=BENCH / "cache")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sample", type=int, default=50, help="ballots for 3.0 verify-ballot (0: skip)")
+    ap.add_argument("--build-jobs", type=int, default=2)
+    ap.add_argument("--no-single-core", action="store_true", help="skip the --jobs 1 runs")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="JSON output (default bench/results/verify-DATE.json)"
+    )
+    args = ap.parse_args(argv)
+    ensure_gnu_time()
+    if not STRIKEVOTE.exists():
+        sys.exit(f"bench: {STRIKEVOTE} not found (pip install -e . in the venv)")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "date": today(),
+        "command": " ".join(
+            [".venv/bin/python", "bench/verify.py", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "machine": machine(),
+        "params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "groups": {},
+    }
+    log(
+        f"machine: {results['machine']['cores']} cores, {results['machine']['cpu']}; "
+        f"2.0: {results['machine']['belenios_tool_2']}, 3.0: {results['machine']['belenios_tool_3']}"
+    )
+    for group in [g.strip() for g in args.groups.split(",") if g.strip()]:
+        group_by_name(group)
+        results["groups"][group] = bench_group(args, group)
+    out = args.out or BENCH / "results" / f"verify-{today()}.json"
+    write_json(out, results)
+    console.print()
+    report(results, args.ballots, args.small)
+    console.print(f"\nfigures written to {os.path.relpath(out)}")
+
+
+if __name__ == "__main__":
+    main()

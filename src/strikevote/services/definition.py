@@ -1,0 +1,265 @@
+"""The vote definition (TOML), validated field by field (DESIGN.md §1, §4, §5).
+
+Example::
+
+    union = "International Alliance of Theatrical Stage Employees"
+    title = "Strike authorization vote"
+    kind = "strike-authorization"            # or "ratification"
+    question = "Do you authorize a strike?"   # default question; a local may override it
+    group = "Ed25519"                         # or "BELENIOS-2048"
+    revote = "forbidden"                      # or "last-counts"
+    rule = "articles-iatse"                   # a preset name or an inline [rule] table
+    notice = 2021-09-15                       # date members were notified
+
+    [window]
+    opens = 2021-10-01T09:00:00
+    closes = 2021-10-03T23:59:00
+    timezone = "America/New_York"
+
+    [trustees]
+    n = 3
+    k = 2
+    names = ["Alice", "Bob", "Carol"]         # optional
+
+    [eligibility]
+    cutoff = 2021-09-30
+    grace_days = 30
+    require_email = true
+
+    [[locals]]
+    id = "600"
+    name = "International Cinematographers Guild"
+    delegates = 27
+    question = "…"                            # optional
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from strikevote.crypto.groups import GROUPS
+from strikevote.roll import EligibilityPolicy
+from strikevote.rules import Rule, RuleError, load_rule
+from strikevote.services.errors import DefinitionError
+
+TOP_KEYS = {"union", "title", "kind", "question", "group", "revote", "rule", "notice", "window", "trustees",
+            "eligibility", "locals", "id"}  # fmt: skip
+KINDS = ("strike-authorization", "ratification")
+REVOTE = ("forbidden", "last-counts")
+MIN_PRIVATE_LOCAL = 10
+MIN_NOTICE_DAYS = 15
+
+
+@dataclass(frozen=True)
+class LocalDef:
+    id: str
+    name: str
+    delegates: int
+    question: str
+
+
+@dataclass(frozen=True)
+class VoteDefinition:
+    union: str
+    title: str
+    kind: str
+    group: str
+    revote: str
+    rule_spec: Any
+    notice: date | None
+    opens: datetime
+    closes: datetime
+    timezone: str
+    trustees_n: int
+    trustees_k: int
+    trustee_names: tuple[str, ...]
+    eligibility: EligibilityPolicy
+    locals: tuple[LocalDef, ...]
+    id: str | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def rule(self) -> Rule:
+        return load_rule(self.rule_spec)
+
+    def local(self, local_id: str) -> LocalDef:
+        for loc in self.locals:
+            if loc.id == local_id:
+                return loc
+        raise KeyError(local_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "union": self.union, "title": self.title, "kind": self.kind, "group": self.group,
+            "revote": self.revote, "rule": self.rule_spec,
+            "notice": self.notice.isoformat() if self.notice else None,
+            "window": {"opens": self.opens.isoformat(), "closes": self.closes.isoformat(), "timezone": self.timezone},
+            "trustees": {"n": self.trustees_n, "k": self.trustees_k, "names": list(self.trustee_names)},
+            "eligibility": {"cutoff": self.eligibility.cutoff.isoformat(), "grace_days": self.eligibility.grace_days,
+                            "require_email": self.eligibility.require_email},
+            "locals": [{"id": x.id, "name": x.name, "delegates": x.delegates, "question": x.question}
+                       for x in self.locals],
+        }  # fmt: skip
+
+    @staticmethod
+    def from_json(obj: dict[str, Any]) -> VoteDefinition:
+        return parse_definition(_json_to_toml_shape(obj), "vote definition")
+
+
+def _json_to_toml_shape(obj: dict[str, Any]) -> dict[str, Any]:
+    out = dict(obj)
+    if out.get("notice"):
+        out["notice"] = date.fromisoformat(out["notice"])
+    else:
+        out.pop("notice", None)
+    w = dict(out["window"])
+    w["opens"], w["closes"] = datetime.fromisoformat(w["opens"]), datetime.fromisoformat(w["closes"])
+    out["window"] = w
+    el = dict(out["eligibility"])
+    el["cutoff"] = date.fromisoformat(el["cutoff"])
+    out["eligibility"] = el
+    return out
+
+
+def load_definition(path: Path) -> VoteDefinition:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"{path}: invalid TOML ({exc})") from None
+    return parse_definition(data, str(path))
+
+
+def _req(table: dict[str, Any], key: str, where: str, typ: type | tuple[type, ...]) -> Any:
+    if key not in table:
+        raise DefinitionError(f"{where}: missing key '{key}'")
+    value = table[key]
+    if not isinstance(value, typ) or (isinstance(value, bool) and typ is int):
+        name = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise DefinitionError(f"{where}: '{key}' must be a {name}, got {value!r}")
+    return value
+
+
+def _text(table: dict[str, Any], key: str, where: str) -> str:
+    value = _req(table, key, where, str).strip()
+    if not value:
+        raise DefinitionError(f"{where}: '{key}' must not be empty")
+    return str(value)
+
+
+def _unknown(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise DefinitionError(f"{where}: unknown key '{key}'")
+
+
+def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
+    _unknown(data, TOP_KEYS, where)
+    kind = data.get("kind", "strike-authorization")
+    if kind not in KINDS:
+        raise DefinitionError(f"{where}: 'kind' must be one of {', '.join(KINDS)}")
+    group = data.get("group", "Ed25519")
+    if group not in GROUPS:
+        raise DefinitionError(f"{where}: 'group' must be one of {', '.join(GROUPS)}")
+    revote = data.get("revote", "forbidden")
+    if revote not in REVOTE:
+        raise DefinitionError(f"{where}: 'revote' must be one of {', '.join(REVOTE)}")
+    rule_spec = data.get("rule", "simple-majority")
+    try:
+        load_rule(rule_spec)
+    except RuleError as exc:
+        raise DefinitionError(f"{where}: rule: {exc}") from None
+    question = _text(data, "question", where) if "question" in data else "Do you authorize a strike?"
+
+    window = _req(data, "window", where, dict)
+    _unknown(window, {"opens", "closes", "timezone"}, f"{where}: [window]")
+    tzname = _text(window, "timezone", f"{where}: [window]") if "timezone" in window else "UTC"
+    try:
+        tz = ZoneInfo(tzname)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DefinitionError(f"{where}: [window] unknown time zone '{tzname}'") from None
+    opens = _moment(window, "opens", f"{where}: [window]", tz)
+    closes = _moment(window, "closes", f"{where}: [window]", tz)
+    if closes <= opens:
+        raise DefinitionError(f"{where}: [window] 'closes' must be after 'opens'")
+
+    trustees = _req(data, "trustees", where, dict)
+    _unknown(trustees, {"n", "k", "names"}, f"{where}: [trustees]")
+    n = _req(trustees, "n", f"{where}: [trustees]", int)
+    k = _req(trustees, "k", f"{where}: [trustees]", int)
+    if not 1 <= k <= n <= 64:
+        raise DefinitionError(f"{where}: [trustees] need 1 <= k <= n <= 64 (got k={k}, n={n})")
+    names = trustees.get("names", [f"Trustee {i}" for i in range(1, n + 1)])
+    if not isinstance(names, list) or len(names) != n or not all(isinstance(x, str) and x for x in names):
+        raise DefinitionError(f"{where}: [trustees] 'names' must list {n} names")
+
+    el = _req(data, "eligibility", where, dict)
+    _unknown(el, {"cutoff", "grace_days", "require_email"}, f"{where}: [eligibility]")
+    cutoff = _req(el, "cutoff", f"{where}: [eligibility]", date)
+    if isinstance(cutoff, datetime):
+        raise DefinitionError(f"{where}: [eligibility] 'cutoff' must be a date")
+    grace = el.get("grace_days", 0)
+    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 366:
+        raise DefinitionError(f"{where}: [eligibility] 'grace_days' must be an integer in 0..366")
+    require_email = el.get("require_email", True)
+    if not isinstance(require_email, bool):
+        raise DefinitionError(f"{where}: [eligibility] 'require_email' must be true or false")
+
+    locals_raw = _req(data, "locals", where, list)
+    if not locals_raw:
+        raise DefinitionError(f"{where}: at least one [[locals]] entry is needed")
+    locs: list[LocalDef] = []
+    for i, loc in enumerate(locals_raw, start=1):
+        w = f"{where}: [[locals]] #{i}"
+        if not isinstance(loc, dict):
+            raise DefinitionError(f"{w}: must be a table")
+        _unknown(loc, {"id", "name", "delegates", "question"}, w)
+        lid = loc.get("id")
+        if isinstance(lid, int) and not isinstance(lid, bool):
+            lid = str(lid)
+        if not isinstance(lid, str) or not lid or not all(c.isalnum() or c in "-_" for c in lid):
+            raise DefinitionError(f"{w}: 'id' must be letters, digits, '-' or '_'")
+        if any(x.id == lid for x in locs):
+            raise DefinitionError(f"{w}: duplicate local id '{lid}'")
+        delegates = loc.get("delegates", 1)
+        if not isinstance(delegates, int) or isinstance(delegates, bool) or delegates < 0:
+            raise DefinitionError(f"{w}: 'delegates' must be a non-negative integer")
+        q = _text(loc, "question", w) if "question" in loc else question
+        locs.append(LocalDef(lid, _text(loc, "name", w), delegates, q))
+
+    notice = data.get("notice")
+    warnings: list[str] = []
+    if notice is not None:
+        if not isinstance(notice, date) or isinstance(notice, datetime):
+            raise DefinitionError(f"{where}: 'notice' must be a date")
+        if opens.date() - notice < timedelta(days=MIN_NOTICE_DAYS):
+            warnings.append(f"the vote opens {(opens.date() - notice).days} day(s) after notice "
+                            f"(less than {MIN_NOTICE_DAYS})")  # fmt: skip
+    vote_id = data.get("id")
+    if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
+        raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
+    return VoteDefinition(
+        union=_text(data, "union", where), title=_text(data, "title", where) if "title" in data else "Vote",
+        kind=kind, group=group, revote=revote, rule_spec=rule_spec, notice=notice, opens=opens, closes=closes,
+        timezone=tzname, trustees_n=n, trustees_k=k, trustee_names=tuple(names),
+        eligibility=EligibilityPolicy(cutoff=cutoff, grace_days=grace, require_email=require_email),
+        locals=tuple(locs), id=vote_id, warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def _moment(table: dict[str, Any], key: str, where: str, tz: ZoneInfo) -> datetime:
+    value = _req(table, key, where, datetime)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value  # type: ignore[no-any-return]
+
+
+def definition_digest_json(defn: VoteDefinition) -> str:
+    return json.dumps(defn.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,32 @@
+"""Typed errors of the vote lifecycle.  Each names what was wrong, so commands print one clear line."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: a request the services refuse; nothing stored is changed."""
+
+
+class DefinitionError(ServiceError):
+    """A vote definition (TOML) is invalid; the message names the file and key."""
+
+
+class StateError(ServiceError):
+    """The vote is not in the state this step needs (e.g. casting after the close)."""
+
+
+class NotFound(ServiceError):
+    """No such vote, local or trustee."""
+
+
+class BallotRejected(ServiceError):
+    """A ballot was refused; ``reason`` is a stable code (invalid, wrong-election, unknown-credential, revote,
+    duplicate, closed, not-open-yet)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"ballot rejected ({reason}): {message}")
+        self.reason = reason
+
+
+class TrusteeError(ServiceError):
+    """A trustee step is refused: unknown trustee, wrong key file, invalid share."""

@@ -1,0 +1,98 @@
+"""Results: combine k partial decryptions per local, publish each Result, apply the union's rule, and write the
+bundle of DESIGN.md §3 (``vote.json``, ``locals/<id>.bel``, ``result.json``, ``report.html``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.tally import CombinationError, PartialDecryption, combine, decrypt_result, parse_owned
+from strikevote.belenios.tally import parse_partial_decryption, result_json
+from strikevote.belenios.trustees import parse_trustees
+from strikevote.crypto.hashing import sha256_b64
+from strikevote.db import models
+from strikevote.report import build_result, write_report
+from strikevote.rules import LocalCount, evaluate
+from strikevote.services.board import Board, export_archive, payloads
+from strikevote.services.errors import StateError
+from strikevote.services.tally import encrypted_tally_of
+from strikevote.services.votes import elections, load_vote, require_state
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any]
+    bundle: Path | None
+
+
+def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[list[int]]]:
+    """Combine the partial decryptions of every local and publish its Result event."""
+    out: dict[str, list[list[int]]] = {}
+    with db.begin() as s:
+        vote, defn = load_vote(s, vote_id)
+        require_state(vote, "closed")
+        for el in elections(s, vote_id):
+            election = BelElection.parse(el.election_json)
+            trustees = parse_trustees(election.group, vote.trustees_json or "[]")
+            tally, sized = encrypted_tally_of(s, el, election)
+            partials: dict[int, PartialDecryption] = {}
+            for owned in payloads(s, el.id, "PartialDecryption"):
+                owner, h = parse_owned(owned)
+                rec = s.get(models.Record, (el.id, h))
+                if rec is not None:
+                    partials[owner] = parse_partial_decryption(election, rec.content)
+            try:
+                factors = combine(election, trustees, partials)
+            except CombinationError as exc:
+                raise StateError(f"local {el.local_id}: {exc}") from None
+            result = decrypt_result(election, tally, factors, sized.total_weight)
+            board = Board(s, el.id)
+            board.add_event("Result", board.add_data(result_json(result)))
+            out[el.local_id] = result
+        vote.state = "tallied"
+    return out
+
+
+def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+    return {
+        "format": "strikevote-vote/1",
+        "id": vote.id,
+        **defn_json,
+        "roll_digest": vote.roll_digest,
+        "trustees_fingerprint": sha256_b64(vote.trustees_json or ""),
+        "elections": [{"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
+                      for el in els],
+    }  # fmt: skip
+
+
+def publish(db: sessionmaker[Session], vote_id: str, out: Path, verification: list[tuple[str, bool, str]] | None = None,
+            closed_at: str = "") -> Outcome:  # fmt: skip
+    """Apply the rule to the decrypted counts and write the bundle."""
+    (out / "locals").mkdir(parents=True, exist_ok=True)
+    with db.begin() as s:
+        vote, defn = load_vote(s, vote_id)
+        require_state(vote, "tallied", "published")
+        els = elections(s, vote_id)
+        counts, locals_ = [], []
+        for el in els:
+            res = next(payloads(s, el.id, "Result"))
+            yes, no = json.loads(res)["result"][0]
+            loc = defn.local(el.local_id)
+            counts.append(LocalCount(loc.id, loc.name, loc.delegates, el.eligible, yes, no))
+            locals_.append({"id": loc.id, "name": loc.name, "delegates": loc.delegates, "eligible": el.eligible,
+                            "yes": yes, "no": no, "election_uuid": el.uuid, "election_fingerprint": el.fingerprint})  # fmt: skip
+            export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
+        evaluation = evaluate(defn.rule, counts).to_json()
+        result = build_result(union=defn.union, vote_title=defn.title, kind=defn.kind, locals_=locals_,
+                              evaluation=evaluation, closed_at=closed_at or defn.closes.isoformat(),
+                              group=defn.group)  # fmt: skip
+        result["rule"]["spec"] = defn.rule_spec
+        (out / "vote.json").write_text(json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n")
+        write_report(out, result, verification or [])
+        vote.state = "published"
+    return Outcome(result, out)

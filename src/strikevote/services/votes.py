@@ -1,0 +1,76 @@
+"""Calling a vote: the definition and the frozen roll snapshot go in; per-local readiness comes out."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from strikevote.db import models
+from strikevote.roll import Roll, Snapshot, freeze_snapshot
+from strikevote.services.definition import MIN_PRIVATE_LOCAL, VoteDefinition
+from strikevote.services.errors import DefinitionError, NotFound, StateError
+
+
+@dataclass(frozen=True)
+class CalledVote:
+    vote_id: str
+    snapshot: Snapshot
+    warnings: tuple[str, ...]
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "vote"
+
+
+def call_vote(db: sessionmaker[Session], defn: VoteDefinition, roll: Roll, now: datetime) -> CalledVote:
+    """Freeze the roll, record the vote and its trustees' seats; all or nothing."""
+    local_ids = {x.id for x in defn.locals}
+    unknown = sorted({m.local for m in roll.members} - local_ids)
+    if unknown:
+        raise DefinitionError(f"the roll names locals the vote does not define: {', '.join(unknown)}")
+    snapshot = freeze_snapshot(roll, defn.eligibility, now)
+    warnings = list(defn.warnings)
+    for loc in defn.locals:
+        n = sum(1 for m in snapshot.eligible if m.local == loc.id)
+        if n < MIN_PRIVATE_LOCAL:
+            warnings.append(f"local {loc.id} has {n} eligible member(s): its tally may reveal how members voted")
+    vote_id = defn.id or f"{slug(defn.union)}-{now.strftime('%Y%m%d%H%M%S')}"
+    with db.begin() as s:
+        if s.get(models.Vote, vote_id) is not None:
+            raise DefinitionError(f"a vote with id '{vote_id}' already exists")
+        s.add(models.Vote(id=vote_id, union_name=defn.union, title=defn.title, group_name=defn.group,
+                          definition=json.dumps(defn.to_json(), ensure_ascii=False), state="keys",
+                          roll_digest=snapshot.digest(), created_at=now))  # fmt: skip
+        s.flush()
+        for m in snapshot.eligible:
+            s.add(models.Member(vote_id=vote_id, member_id=m.member_id, local_id=m.local, name=m.name, email=m.email,
+                                eligible=True, reasons=""))  # fmt: skip
+        for ex in snapshot.excluded:
+            m = ex.member
+            s.add(models.Member(vote_id=vote_id, member_id=m.member_id, local_id=m.local, name=m.name, email=m.email,
+                                eligible=False, reasons=",".join(r.value for r in ex.reasons)))  # fmt: skip
+        for i, name in enumerate(defn.trustee_names, start=1):
+            s.add(models.Trustee(vote_id=vote_id, index=i, name=name))
+    return CalledVote(vote_id, snapshot, tuple(warnings))
+
+
+def load_vote(s: Session, vote_id: str) -> tuple[models.Vote, VoteDefinition]:
+    vote = s.get(models.Vote, vote_id)
+    if vote is None:
+        raise NotFound(f"no vote '{vote_id}'")
+    return vote, VoteDefinition.from_json(json.loads(vote.definition))
+
+
+def require_state(vote: models.Vote, *states: str) -> None:
+    if vote.state not in states:
+        raise StateError(f"vote '{vote.id}' is {vote.state}; this step needs it to be {' or '.join(states)}")
+
+
+def elections(s: Session, vote_id: str) -> list[models.Election]:
+    return list(s.scalars(select(models.Election).where(models.Election.vote_id == vote_id)
+                          .order_by(models.Election.id)))  # fmt: skip
