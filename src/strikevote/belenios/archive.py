@@ -20,8 +20,16 @@ from strikevote.belenios.codec import check_object, dumps, get_int, loads
 from strikevote.belenios.errors import ArchiveError, FormatError
 
 BLOCK = 512
-EVENT_TYPES = ("Setup", "Ballot", "EndBallots", "EncryptedTally", "Shuffle", "EndShuffles",
-               "PartialDecryption", "Result")  # fmt: skip
+EVENT_TYPES = (
+    "Setup",
+    "Ballot",
+    "EndBallots",
+    "EncryptedTally",
+    "Shuffle",
+    "EndShuffles",
+    "PartialDecryption",
+    "Result",
+)
 
 
 def tar_header(name: str, size: int, timestamp: int) -> bytes:
@@ -76,14 +84,17 @@ class Event:
 
     @staticmethod
     def parse(raw: bytes, where: str) -> Event:
-        obj = check_object(loads(raw, where), where, ("parent", "height", "type", "payload"),
-                           optional=("parent", "payload"))  # fmt: skip
+        obj = check_object(
+            loads(raw, where), where, ("parent", "height", "type", "payload"), optional=("parent", "payload")
+        )
         if obj["type"] not in EVENT_TYPES:
             raise FormatError(f"{where}.type", f"unknown event type {obj['type']!r}")
         for key in ("parent", "payload"):
             if key in obj and not _is_hex_hash(obj[key]):
                 raise FormatError(f"{where}.{key}", "expected a SHA-256 hex hash")
-        return Event(obj.get("parent"), get_int(obj, "height", where, minimum=0), obj["type"], obj.get("payload"))
+        return Event(
+            obj.get("parent"), get_int(obj, "height", where, minimum=0), obj["type"], obj.get("payload")
+        )
 
 
 def _is_hex_hash(s: object) -> bool:
@@ -93,7 +104,7 @@ def _is_hex_hash(s: object) -> bool:
 def read_records(path: Path) -> Iterator[Record]:
     """Stream the records of an archive; raises ArchiveError if it is not a readable Belenios archive."""
     try:
-        f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in finally
+        f: BinaryIO = open(path, "rb")
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot open ({exc.strerror})") from None
     try:
@@ -101,11 +112,11 @@ def read_records(path: Path) -> Iterator[Record]:
         while True:
             offset = f.tell()
             header = f.read(BLOCK)
-            if not header or header == b"\x00" * BLOCK and not first:
+            if not header or (header == b"\x00" * BLOCK and not first):
                 return
             if len(header) < BLOCK:
                 raise ArchiveError(f"{path}: truncated tar header at byte {offset}")
-            name, size, timestamp = _parse_header(path, header, offset)
+            name, size, _timestamp = _parse_header(path, header, offset)
             content = f.read(size)
             if len(content) < size:
                 raise ArchiveError(f"{path}: truncated record {name} at byte {offset}")
@@ -117,7 +128,12 @@ def read_records(path: Path) -> Iterator[Record]:
                 yield Record("header", "", content, offset)
                 continue
             parts = name.split(".")
-            if len(parts) != 3 or parts[2] != "json" or parts[1] not in ("data", "event") or not _is_hex_hash(parts[0]):
+            if (
+                len(parts) != 3
+                or parts[2] != "json"
+                or parts[1] not in ("data", "event")
+                or not _is_hex_hash(parts[0])
+            ):
                 raise ArchiveError(f"{path}: unexpected file {name!r} at byte {offset}")
             yield Record(parts[1], parts[0], content, offset)  # type: ignore[arg-type]
     finally:
@@ -155,11 +171,12 @@ class ArchiveWriter:
         self.sync = sync
         self.last_event: str | None = None
         self.height = -1
+        self._f: BinaryIO
         if _append:
-            self._f = open(path, "r+b")  # noqa: SIM115
+            self._f = open(path, "r+b")
             self._f.seek(0, os.SEEK_END)
         else:
-            self._f = open(path, "xb")  # noqa: SIM115
+            self._f = open(path, "xb")
             body = dumps({"version": 1, "timestamp": str(timestamp)}).encode()
             self._write("BELENIOS", body)
 

@@ -70,8 +70,9 @@ def _answer_json(group: Group[Any], a: Answer) -> dict[str, Any]:
     }
 
 
-def _unsigned_json(group: Group[Any], uuid: str, fingerprint: str, credential: Any,
-                   answers: Sequence[Answer]) -> dict[str, Any]:  # fmt: skip
+def _unsigned_json(
+    group: Group[Any], uuid: str, fingerprint: str, credential: Any, answers: Sequence[Answer]
+) -> dict[str, Any]:
     return {
         "election_uuid": uuid,
         "election_hash": fingerprint,
@@ -121,16 +122,26 @@ def parse_ballot(group: Group[Any], raw: str, where: str = "ballot") -> Ballot:
         a = check_object(a, w, ANSWER_FIELDS, optional=("blank_proof",))
         if "blank_proof" in a:
             raise FormatError(f"{w}.blank_proof", "blank votes are not supported")
-        choices = tuple(parse_ciphertext(group, c, f"{w}.choices[{j}]")
-                        for j, c in enumerate(get_list(a, "choices", w)))  # fmt: skip
-        individual = tuple(parse_proof_list(group, p, f"{w}.individual_proofs[{j}]")
-                           for j, p in enumerate(get_list(a, "individual_proofs", w)))  # fmt: skip
+        choices = tuple(
+            parse_ciphertext(group, c, f"{w}.choices[{j}]") for j, c in enumerate(get_list(a, "choices", w))
+        )
+        individual = tuple(
+            parse_proof_list(group, p, f"{w}.individual_proofs[{j}]")
+            for j, p in enumerate(get_list(a, "individual_proofs", w))
+        )
         overall = parse_proof_list(group, a["overall_proof"], f"{w}.overall_proof")
         answers.append(Answer(choices, individual, overall))
     sig = check_object(obj["signature"], f"{where}.signature", ("hash", "proof"))
     signature = parse_proof(group, sig["proof"], f"{where}.signature.proof")
-    return Ballot(get_str(obj, "election_uuid", where), get_str(obj, "election_hash", where), credential,
-                  tuple(answers), get_str(sig, "hash", f"{where}.signature"), signature, raw)  # fmt: skip
+    return Ballot(
+        get_str(obj, "election_uuid", where),
+        get_str(obj, "election_hash", where),
+        credential,
+        tuple(answers),
+        get_str(sig, "hash", f"{where}.signature"),
+        signature,
+        raw,
+    )
 
 
 def is_canonical(ballot: Ballot, group: Group[Any]) -> bool:
@@ -165,11 +176,14 @@ class BallotCheck:
             return "ballot.election"
         if not is_canonical(ballot, g):
             return "ballot.canonical"
-        unsigned = dumps(_unsigned_json(g, ballot.election_uuid, ballot.election_hash, ballot.credential,
-                                        ballot.answers))  # fmt: skip
+        unsigned = dumps(
+            _unsigned_json(g, ballot.election_uuid, ballot.election_hash, ballot.credential, ballot.answers)
+        )
         if ballot.signature_hash != sha256_b64(unsigned):
             return "ballot.signature"
-        if not proofs.verify_knowledge(g, ballot.credential, ballot.signature, f"sig|{ballot.signature_hash}|"):
+        if not proofs.verify_knowledge(
+            g, ballot.credential, ballot.signature, f"sig|{ballot.signature_hash}|"
+        ):
             return "ballot.signature"
         if len(ballot.answers) != len(e.questions):
             return "ballot.proofs"
@@ -187,8 +201,8 @@ class BallotCheck:
         for ct, ps in zip(a.choices, a.individual_proofs, strict=True):
             if not proofs.verify_disjunction(g, y, self.zero_one, statement, ps, ct):
                 return False
-        overall_statement = statement + "|" + ",".join(
-            f"{g.encode(c.alpha)},{g.encode(c.beta)}" for c in a.choices
+        overall_statement = (
+            statement + "|" + ",".join(f"{g.encode(c.alpha)},{g.encode(c.beta)}" for c in a.choices)
         )
         total = elgamal.product(g, a.choices)
         return proofs.verify_disjunction(g, y, overall_shifts, overall_statement, a.overall_proof, total)
@@ -197,7 +211,9 @@ class BallotCheck:
 # --- creation (Belenios ``create_ballot``) ---------------------------------------------------------------------
 
 
-def create_ballot(election: Election, secret: int, choices: Sequence[Sequence[int]], rng: Randomness) -> Ballot:
+def create_ballot(
+    election: Election, secret: int, choices: Sequence[Sequence[int]], rng: Randomness
+) -> Ballot:
     """Encrypt a plaintext (one 0/1 list per question), prove it and sign it with the credential secret."""
     g, y = election.group, election.public_key
     if len(choices) != len(election.questions):
@@ -216,13 +232,29 @@ def create_ballot(election: Election, secret: int, choices: Sequence[Sequence[in
             for x, r, ct in zip(m, rs, cts, strict=True)
         )
         overall_statement = statement + "|" + ",".join(f"{g.encode(c.alpha)},{g.encode(c.beta)}" for c in cts)
-        overall = tuple(proofs.prove_disjunction(
-            g, y, proofs.interval_shifts(g, q.min, q.max), overall_statement, sum(m) - q.min,
-            sum(rs) % g.q, elgamal.product(g, cts), rng))  # fmt: skip
+        overall = tuple(
+            proofs.prove_disjunction(
+                g,
+                y,
+                proofs.interval_shifts(g, q.min, q.max),
+                overall_statement,
+                sum(m) - q.min,
+                sum(rs) % g.q,
+                elgamal.product(g, cts),
+                rng,
+            )
+        )
         answers.append(Answer(cts, individual, overall))
     unsigned = _unsigned_json(g, election.uuid, election.fingerprint, credential, answers)
     signature_hash = sha256_b64(dumps(unsigned))
     signature = proofs.prove_knowledge(g, secret, f"sig|{signature_hash}|", rng)
     unsigned["signature"] = {"hash": signature_hash, "proof": proof_json(signature)}
-    return Ballot(election.uuid, election.fingerprint, credential, tuple(answers), signature_hash, signature,
-                  dumps(unsigned))  # fmt: skip
+    return Ballot(
+        election.uuid,
+        election.fingerprint,
+        credential,
+        tuple(answers),
+        signature_hash,
+        signature,
+        dumps(unsigned),
+    )

@@ -13,9 +13,16 @@ from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.hashing import sha256_b64
 
 ELECTION_FIELDS = (
-    "version", "description", "name", "group", "public_key", "questions", "uuid",
-    "administrator", "credential_authority",
-)  # fmt: skip
+    "version",
+    "description",
+    "name",
+    "group",
+    "public_key",
+    "questions",
+    "uuid",
+    "administrator",
+    "credential_authority",
+)
 QUESTION_FIELDS = ("answers", "blank", "min", "max", "question")
 
 
@@ -95,8 +102,9 @@ class Election:
 
     @staticmethod
     def parse(raw: str, where: str = "election.json") -> Election:
-        obj = check_object(loads(raw, where), where, ELECTION_FIELDS,
-                           optional=("administrator", "credential_authority"))  # fmt: skip
+        obj = check_object(
+            loads(raw, where), where, ELECTION_FIELDS, optional=("administrator", "credential_authority")
+        )
         if obj["version"] != 1:
             raise UnreadableError(f"{where}.version", f"unsupported version {obj['version']!r}")
         try:
@@ -108,7 +116,8 @@ class Election:
         except CryptoError as exc:
             raise FormatError(f"{where}.public_key", str(exc)) from None
         questions = tuple(
-            Question.parse(q, f"{where}.questions[{i}]") for i, q in enumerate(get_list(obj, "questions", where))
+            Question.parse(q, f"{where}.questions[{i}]")
+            for i, q in enumerate(get_list(obj, "questions", where))
         )
         if not questions:
             raise FormatError(f"{where}.questions", "no question")
@@ -117,5 +126,14 @@ class Election:
             raise FormatError(f"{where}.uuid", "a UUID is a base58 token of at least 14 characters")
         if dumps(obj) != raw:
             raise FormatError(where, "not in canonical compact form")
-        return Election(raw, group, public_key, get_str(obj, "description", where), get_str(obj, "name", where),
-                        questions, uuid, obj.get("administrator"), obj.get("credential_authority"))  # fmt: skip
+        return Election(
+            raw,
+            group,
+            public_key,
+            get_str(obj, "description", where),
+            get_str(obj, "name", where),
+            questions,
+            uuid,
+            obj.get("administrator"),
+            obj.get("credential_authority"),
+        )

@@ -9,7 +9,14 @@ from typing import Any
 from strikevote.belenios.archive import ArchiveWriter
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.election import Election
-from strikevote.belenios.tally import EncryptedTally, PartialDecryption, SizedTally, owned_json, result_json, tally_json
+from strikevote.belenios.tally import (
+    EncryptedTally,
+    PartialDecryption,
+    SizedTally,
+    owned_json,
+    result_json,
+    tally_json,
+)
 from strikevote.belenios.trustees import TrusteeKind, trustees_json
 
 
@@ -21,8 +28,16 @@ class ElectionArchive:
         self.election = election
 
     @classmethod
-    def create(cls, path: Path, election: Election, trustees: Sequence[TrusteeKind], credentials_json: str,
-               *, timestamp: int, sync: bool = False) -> ElectionArchive:  # fmt: skip
+    def create(
+        cls,
+        path: Path,
+        election: Election,
+        trustees: Sequence[TrusteeKind],
+        credentials_json: str,
+        *,
+        timestamp: int,
+        sync: bool = False,
+    ) -> ElectionArchive:
         w = ArchiveWriter(path, timestamp=timestamp, sync=sync)
         e = w.add_data(election.raw)
         t = w.add_data(trustees_json(election.group, trustees))

@@ -62,7 +62,9 @@ def generate_credentials(group: Group[Any], uuid: str, count: int, rng: Randomne
     return out
 
 
-def public_credentials_json(group: Group[Any], publics: Sequence[str], weights: Sequence[int] | None = None) -> str:
+def public_credentials_json(
+    group: Group[Any], publics: Sequence[str], weights: Sequence[int] | None = None
+) -> str:
     """The archive's credential list, ordered as Belenios' ``GMap`` orders group elements."""
     entries = list(zip(publics, weights or [1] * len(publics), strict=True))
     explicit = any(w != 1 for _, w in entries)
@@ -87,11 +89,16 @@ class PolynomialMessage:
     shares: dict[int, tuple[str, bytes]]
 
 
-def step1_certificate(group: Group[Any], index: int, k: int, n: int, rng: Randomness) -> tuple[str, SignedMessage]:
+def step1_certificate(
+    group: Group[Any], index: int, k: int, n: int, rng: Randomness
+) -> tuple[str, SignedMessage]:
     seed = generate_token(rng, 22)
     sk, dk = _derive(group, seed, "sk"), _derive(group, seed, "dk")
-    keys = {"context": {"group": group.name, "size": n, "threshold": k, "index": index},
-            "verification": group.encode(group.g_pow(sk)), "encryption": group.encode(group.g_pow(dk))}  # fmt: skip
+    keys = {
+        "context": {"group": group.name, "size": n, "threshold": k, "index": index},
+        "verification": group.encode(group.g_pow(sk)),
+        "encryption": group.encode(group.g_pow(dk)),
+    }
     return seed, sign(group, sk, dumps(keys), rng)
 
 
@@ -108,8 +115,9 @@ def check_certificates(group: Group[Any], certs: Sequence[SignedMessage]) -> lis
     return keys
 
 
-def step2_polynomial(group: Group[Any], certs: Sequence[SignedMessage], seed: str, rng: Randomness) -> tuple[
-        PolynomialMessage, list[int]]:  # fmt: skip
+def step2_polynomial(
+    group: Group[Any], certs: Sequence[SignedMessage], seed: str, rng: Randomness
+) -> tuple[PolynomialMessage, list[int]]:
     keys = check_certificates(group, certs)
     sk, dk = _derive(group, seed, "sk"), _derive(group, seed, "dk")
     index = _my_index(group, keys, sk, dk)
@@ -133,9 +141,13 @@ def _my_index(group: Group[Any], keys: Sequence[CertKeys], sk: int, dk: int) -> 
     raise ThresholdError("this seed matches none of the certificates")
 
 
-def step3_verification_key(group: Group[Any], certs: Sequence[SignedMessage],
-                           polynomials: Sequence[PolynomialMessage], seed: str, rng: Randomness) -> tuple[
-        TrusteePublicKey, int]:  # fmt: skip
+def step3_verification_key(
+    group: Group[Any],
+    certs: Sequence[SignedMessage],
+    polynomials: Sequence[PolynomialMessage],
+    seed: str,
+    rng: Randomness,
+) -> tuple[TrusteePublicKey, int]:
     """Returns the public verification key and the private share S_j (the trustee's decryption key)."""
     keys = check_certificates(group, certs)
     sk, dk = _derive(group, seed, "sk"), _derive(group, seed, "dk")
@@ -145,8 +157,9 @@ def step3_verification_key(group: Group[Any], certs: Sequence[SignedMessage],
     share = 0
     for p in sorted(polynomials, key=lambda p: p.index):
         ck = keys[p.index - 1]
-        if not proofs.verify_knowledge(group, ck.verification, p.coefexps.signature,
-                                       sigmsg_prefix(p.coefexps.message)):  # fmt: skip
+        if not proofs.verify_knowledge(
+            group, ck.verification, p.coefexps.signature, sigmsg_prefix(p.coefexps.message)
+        ):
             raise ThresholdError(f"trustee {p.index}'s coefficients are not signed by its certificate")
         exps = parse_coefexps(group, p.coefexps.message, f"coefexps of trustee {p.index}")
         ephemeral, box = p.shares[j]
@@ -159,13 +172,25 @@ def step3_verification_key(group: Group[Any], certs: Sequence[SignedMessage],
     return TrusteePublicKey(key.pok, key.public_key, vk_signature), share
 
 
-def assemble_pedersen(group: Group[Any], k: int, certs: Sequence[SignedMessage],
-                      polynomials: Sequence[PolynomialMessage], vks: Sequence[TrusteePublicKey]) -> Pedersen:  # fmt: skip
+def assemble_pedersen(
+    group: Group[Any],
+    k: int,
+    certs: Sequence[SignedMessage],
+    polynomials: Sequence[PolynomialMessage],
+    vks: Sequence[TrusteePublicKey],
+) -> Pedersen:
     polys = sorted(polynomials, key=lambda p: p.index)
     keys = tuple(parse_cert_keys(group, c.message, "certificate") for c in certs)
     values = tuple(parse_coefexps(group, p.coefexps.message, "coefexps") for p in polys)
-    pedersen = Pedersen(k, tuple(certs), tuple(p.coefexps for p in polys), tuple(p.signature for p in polys),
-                        tuple(vks), keys, values)  # fmt: skip
+    pedersen = Pedersen(
+        k,
+        tuple(certs),
+        tuple(p.coefexps for p in polys),
+        tuple(p.signature for p in polys),
+        tuple(vks),
+        keys,
+        values,
+    )
     failures = pedersen_failures(group, pedersen)
     if failures:
         raise ThresholdError(f"the threshold key does not verify: {', '.join(failures)}")

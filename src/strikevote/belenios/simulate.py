@@ -17,7 +17,13 @@ from typing import Any, Literal
 from strikevote.belenios.ballot import create_ballot
 from strikevote.belenios.election import Election, Question
 from strikevote.belenios.records import ElectionArchive
-from strikevote.belenios.setup import generate_credentials, make_single, new_uuid, public_credentials_json, run_pedersen_ceremony
+from strikevote.belenios.setup import (
+    generate_credentials,
+    make_single,
+    new_uuid,
+    public_credentials_json,
+    run_pedersen_ceremony,
+)
 from strikevote.belenios.tally import add_to_tally, combine, compute_factor, decrypt_result, empty_tally
 from strikevote.belenios.trustees import Single, TrusteeKind, combined_public_key, decryption_keys
 from strikevote.crypto.credentials import derive_secret
@@ -45,8 +51,9 @@ def _ballot_job(args: tuple[str, str, str, int, int]) -> str:
     return create_ballot(election, secret, plaintext, DeterministicRandomness(f"ballot|{seed}")).raw
 
 
-def make_trustees(group: Group[Any], mode: TrusteeMode, k: int, n: int, rng: Randomness) -> tuple[
-        list[TrusteeKind], dict[int, int]]:  # fmt: skip
+def make_trustees(
+    group: Group[Any], mode: TrusteeMode, k: int, n: int, rng: Randomness
+) -> tuple[list[TrusteeKind], dict[int, int]]:
     """Trustee records and every private decryption key, by trustee id."""
     trustees: list[TrusteeKind] = []
     secrets: list[int] = []
@@ -80,13 +87,26 @@ def simulate(
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, trustee_mode, k, n, rng)
-    election = Election.make(group=group, public_key=combined_public_key(group, trustees), uuid=uuid,
-                             name="Strike authorization", description="Strike authorization vote",
-                             questions=(YES_NO,))  # fmt: skip
+    election = Election.make(
+        group=group,
+        public_key=combined_public_key(group, trustees),
+        uuid=uuid,
+        name="Strike authorization",
+        description="Strike authorization vote",
+        questions=(YES_NO,),
+    )
     creds = generate_credentials(group, uuid, len(votes), rng)
-    archive = ElectionArchive.create(path, election, trustees, public_credentials_json(group, [c.public for c in creds]),
-                                     timestamp=timestamp)  # fmt: skip
-    jobs_args = [(election.raw, uuid, c.private, v, seed * 1_000_003 + i) for i, (c, v) in enumerate(zip(creds, votes, strict=True))]
+    archive = ElectionArchive.create(
+        path,
+        election,
+        trustees,
+        public_credentials_json(group, [c.public for c in creds]),
+        timestamp=timestamp,
+    )
+    jobs_args = [
+        (election.raw, uuid, c.private, v, seed * 1_000_003 + i)
+        for i, (c, v) in enumerate(zip(creds, votes, strict=True))
+    ]
     tally = empty_tally(election)
     sim = SimulatedElection(path, election, trustees, [])
     if jobs > 1:
@@ -117,7 +137,9 @@ def simulate(
     return sim
 
 
-def _cast(archive: ElectionArchive, election: Election, tally: list[Any], raw: str, sim: SimulatedElection) -> None:
+def _cast(
+    archive: ElectionArchive, election: Election, tally: list[Any], raw: str, sim: SimulatedElection
+) -> None:
     from strikevote.belenios.ballot import parse_ballot
 
     ballot = parse_ballot(election.group, raw)

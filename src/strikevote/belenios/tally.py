@@ -53,7 +53,9 @@ def empty_tally(election: Election) -> EncryptedTally:
     return [[elgamal.neutral(g) for _ in q.answers] for q in election.questions]
 
 
-def add_to_tally(group: Group[Any], tally: EncryptedTally, answers: Sequence[Answer], weight: int = 1) -> None:
+def add_to_tally(
+    group: Group[Any], tally: EncryptedTally, answers: Sequence[Answer], weight: int = 1
+) -> None:
     for row, answer in zip(tally, answers, strict=True):
         for j, ct in enumerate(answer.choices):
             row[j] = elgamal.combine(group, row[j], elgamal.scale(group, ct, weight))
@@ -65,8 +67,10 @@ def tally_json(group: Group[Any], tally: EncryptedTally) -> str:
 
 def parse_tally(election: Election, raw: str, where: str = "encrypted_tally") -> EncryptedTally:
     rows = _check_shape(election, loads(raw, where), where)
-    return [[parse_ciphertext(election.group, c, f"{where}[{i}][{j}]") for j, c in enumerate(row)]
-            for i, row in enumerate(rows)]  # fmt: skip
+    return [
+        [parse_ciphertext(election.group, c, f"{where}[{i}][{j}]") for j, c in enumerate(row)]
+        for i, row in enumerate(rows)
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,13 @@ class SizedTally:
     encrypted_tally: str  # hex hash of the encrypted_tally data object
 
     def to_json(self) -> str:
-        return dumps({"num_tallied": self.num_tallied, "total_weight": self.total_weight,
-                      "encrypted_tally": self.encrypted_tally})  # fmt: skip
+        return dumps(
+            {
+                "num_tallied": self.num_tallied,
+                "total_weight": self.total_weight,
+                "encrypted_tally": self.encrypted_tally,
+            }
+        )
 
     @staticmethod
     def parse(raw: str, where: str = "sized_encrypted_tally") -> SizedTally:
@@ -87,7 +96,9 @@ class SizedTally:
             total = int(total)
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
             raise FormatError(f"{where}.total_weight", "expected a non-negative integer")
-        return SizedTally(get_int(obj, "num_tallied", where, minimum=0), total, get_str(obj, "encrypted_tally", where))
+        return SizedTally(
+            get_int(obj, "num_tallied", where, minimum=0), total, get_str(obj, "encrypted_tally", where)
+        )
 
 
 # --- partial decryptions ----------------------------------------------------------------------------------------
@@ -99,20 +110,31 @@ class PartialDecryption:
     proofs: list[list[Proof]]
 
     def to_json(self, group: Group[Any]) -> str:
-        return dumps({"decryption_factors": [[group.encode(f) for f in row] for row in self.factors],
-                      "decryption_proofs": [[proof_json(p) for p in row] for row in self.proofs]})  # fmt: skip
+        return dumps(
+            {
+                "decryption_factors": [[group.encode(f) for f in row] for row in self.factors],
+                "decryption_proofs": [[proof_json(p) for p in row] for row in self.proofs],
+            }
+        )
 
 
-def parse_partial_decryption(election: Election, raw: str, where: str = "partial_decryption") -> PartialDecryption:
+def parse_partial_decryption(
+    election: Election, raw: str, where: str = "partial_decryption"
+) -> PartialDecryption:
     obj = check_object(loads(raw, where), where, ("decryption_factors", "decryption_proofs"))
     g = election.group
     fs = _check_shape(election, obj["decryption_factors"], f"{where}.decryption_factors")
     ps = _check_shape(election, obj["decryption_proofs"], f"{where}.decryption_proofs")
     return PartialDecryption(
-        [[_decode(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)] for i, row in enumerate(fs)],
-        [[parse_proof(g, p, f"{where}.decryption_proofs[{i}][{j}]") for j, p in enumerate(row)]
-         for i, row in enumerate(ps)],
-    )  # fmt: skip
+        [
+            [_decode(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)]
+            for i, row in enumerate(fs)
+        ],
+        [
+            [parse_proof(g, p, f"{where}.decryption_proofs[{i}][{j}]") for j, p in enumerate(row)]
+            for i, row in enumerate(ps)
+        ],
+    )
 
 
 def owned_json(owner: int, payload_hash: str) -> str:
@@ -151,7 +173,9 @@ class CombinationError(Exception):
     """Not enough (or inconsistent) partial decryptions to decrypt."""
 
 
-def combine(election: Election, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]) -> list[list[Any]]:
+def combine(
+    election: Election, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]
+) -> list[list[Any]]:
     """Synthetic decryption factors: Singles multiplied, each Pedersen group Lagrange-combined
     (Belenios ``combine_factors``: the first ``threshold`` members in order who decrypted)."""
     g = election.group
@@ -168,22 +192,36 @@ def combine(election: Election, trustees: Sequence[TrusteeKind], owned: dict[int
             present = [(idx, owned[tid]) for tid, idx in ids if tid in owned][: entry.threshold]
             if len(present) < entry.threshold:
                 raise CombinationError(
-                    f"{len(present)} of {entry.threshold} partial decryptions needed from the threshold group")
-            part = [[threshold.combine_factors(g, {idx: pd.factors[i][j] for idx, pd in present})
-                     for j in range(len(row))] for i, row in enumerate(shape)]  # fmt: skip
+                    f"{len(present)} of {entry.threshold} partial decryptions needed from the threshold group"
+                )
+            part = [
+                [
+                    threshold.combine_factors(g, {idx: pd.factors[i][j] for idx, pd in present})
+                    for j in range(len(row))
+                ]
+                for i, row in enumerate(shape)
+            ]
         else:
             raise TypeError(f"unknown trustee kind {entry!r}")
-        shape = [[g.mul(a, b) for a, b in zip(ra, rb, strict=True)] for ra, rb in zip(shape, part, strict=True)]
+        shape = [
+            [g.mul(a, b) for a, b in zip(ra, rb, strict=True)] for ra, rb in zip(shape, part, strict=True)
+        ]
     return shape
 
 
-def decrypt_result(election: Election, tally: EncryptedTally, factors: list[list[Any]], total_weight: int) -> list[list[int]]:
+def decrypt_result(
+    election: Election, tally: EncryptedTally, factors: list[list[Any]], total_weight: int
+) -> list[list[int]]:
     g = election.group
-    return [[discrete_log(g, g.div(c.beta, f), total_weight) for c, f in zip(rc, rf, strict=True)]
-            for rc, rf in zip(tally, factors, strict=True)]  # fmt: skip
+    return [
+        [discrete_log(g, g.div(c.beta, f), total_weight) for c, f in zip(rc, rf, strict=True)]
+        for rc, rf in zip(tally, factors, strict=True)
+    ]
 
 
-def check_result(election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]) -> bool:
+def check_result(
+    election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]
+) -> bool:
     """Belenios ``check_result``: g^result = β / F for every entry."""
     g = election.group
     return all(

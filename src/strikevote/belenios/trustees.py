@@ -91,8 +91,9 @@ def sigmsg_prefix(message: str) -> str:
 
 
 def certs_sig_message(group: Group[Any], certs: Sequence[SignedMessage], coefexps: Sequence[Any]) -> str:
-    return "certs_sig|" + dumps({"certs": [c.to_json() for c in certs],
-                                 "coefexps": [group.encode(a) for a in coefexps]})  # fmt: skip
+    return "certs_sig|" + dumps(
+        {"certs": [c.to_json() for c in certs], "coefexps": [group.encode(a) for a in coefexps]}
+    )
 
 
 # --- parsing ----------------------------------------------------------------------------------------------------
@@ -111,23 +112,33 @@ def parse_public_key(group: Group[Any], obj: Any, where: str) -> TrusteePublicKe
     obj = check_object(obj, where, PUBLIC_KEY_FIELDS, optional=("signature", "name"))
     signature = parse_proof(group, obj["signature"], f"{where}.signature") if "signature" in obj else None
     name = get_str(obj, "name", where) if "name" in obj else None
-    return TrusteePublicKey(parse_proof(group, obj["pok"], f"{where}.pok"),
-                            _decode(group, obj["public_key"], f"{where}.public_key"), signature, name)  # fmt: skip
+    return TrusteePublicKey(
+        parse_proof(group, obj["pok"], f"{where}.pok"),
+        _decode(group, obj["public_key"], f"{where}.public_key"),
+        signature,
+        name,
+    )
 
 
 def parse_signed(group: Group[Any], obj: Any, where: str) -> SignedMessage:
     obj = check_object(obj, where, ("message", "signature"))
-    return SignedMessage(get_str(obj, "message", where), parse_proof(group, obj["signature"], f"{where}.signature"))
+    return SignedMessage(
+        get_str(obj, "message", where), parse_proof(group, obj["signature"], f"{where}.signature")
+    )
 
 
 def parse_cert_keys(group: Group[Any], message: str, where: str) -> CertKeys:
-    obj = check_object(loads(message, where), where, ("context", "verification", "encryption"),
-                       optional=("context",))  # fmt: skip
+    obj = check_object(
+        loads(message, where), where, ("context", "verification", "encryption"), optional=("context",)
+    )
     context = obj.get("context")
     if context is not None:
         context = check_object(context, f"{where}.context", ("group", "size", "threshold", "index"))
-    return CertKeys(_decode(group, obj["verification"], f"{where}.verification"),
-                    _decode(group, obj["encryption"], f"{where}.encryption"), context)  # fmt: skip
+    return CertKeys(
+        _decode(group, obj["verification"], f"{where}.verification"),
+        _decode(group, obj["encryption"], f"{where}.encryption"),
+        context,
+    )
 
 
 def parse_coefexps(group: Group[Any], message: str, where: str) -> tuple[Any, ...]:
@@ -138,23 +149,37 @@ def parse_coefexps(group: Group[Any], message: str, where: str) -> tuple[Any, ..
 
 def parse_pedersen(group: Group[Any], obj: Any, where: str) -> Pedersen:
     obj = check_object(obj, where, THRESHOLD_FIELDS, optional=("signatures",))
-    certs = tuple(parse_signed(group, c, f"{where}.certs[{i}]") for i, c in enumerate(get_list(obj, "certs", where)))
-    coefexps = tuple(parse_signed(group, c, f"{where}.coefexps[{i}]")
-                     for i, c in enumerate(get_list(obj, "coefexps", where)))  # fmt: skip
+    certs = tuple(
+        parse_signed(group, c, f"{where}.certs[{i}]") for i, c in enumerate(get_list(obj, "certs", where))
+    )
+    coefexps = tuple(
+        parse_signed(group, c, f"{where}.coefexps[{i}]")
+        for i, c in enumerate(get_list(obj, "coefexps", where))
+    )
     signatures = None
     if "signatures" in obj:
-        signatures = tuple(parse_proof(group, s, f"{where}.signatures[{i}]")
-                           for i, s in enumerate(get_list(obj, "signatures", where)))  # fmt: skip
-    vks = tuple(parse_public_key(group, v, f"{where}.verification_keys[{i}]")
-                for i, v in enumerate(get_list(obj, "verification_keys", where)))  # fmt: skip
+        signatures = tuple(
+            parse_proof(group, s, f"{where}.signatures[{i}]")
+            for i, s in enumerate(get_list(obj, "signatures", where))
+        )
+    vks = tuple(
+        parse_public_key(group, v, f"{where}.verification_keys[{i}]")
+        for i, v in enumerate(get_list(obj, "verification_keys", where))
+    )
     n = len(certs)
     t = get_int(obj, "threshold", where, minimum=1)
     if n == 0 or len(coefexps) != n or len(vks) != n or (signatures is not None and len(signatures) != n):
-        raise FormatError(where, "certs, coefexps, signatures and verification_keys must have one entry per trustee")
+        raise FormatError(
+            where, "certs, coefexps, signatures and verification_keys must have one entry per trustee"
+        )
     if t > n:
         raise FormatError(f"{where}.threshold", f"threshold {t} exceeds the {n} trustees")
-    cert_keys = tuple(parse_cert_keys(group, c.message, f"{where}.certs[{i}].message") for i, c in enumerate(certs))
-    values = tuple(parse_coefexps(group, c.message, f"{where}.coefexps[{i}].message") for i, c in enumerate(coefexps))
+    cert_keys = tuple(
+        parse_cert_keys(group, c.message, f"{where}.certs[{i}].message") for i, c in enumerate(certs)
+    )
+    values = tuple(
+        parse_coefexps(group, c.message, f"{where}.coefexps[{i}].message") for i, c in enumerate(coefexps)
+    )
     return Pedersen(t, certs, coefexps, signatures, vks, cert_keys, values)
 
 
@@ -180,8 +205,11 @@ def trustees_json(group: Group[Any], trustees: Sequence[TrusteeKind]) -> str:
         if isinstance(t, Single):
             items.append(["Single", t.key.to_json(group)])
         else:
-            obj: dict[str, Any] = {"threshold": t.threshold, "certs": [c.to_json() for c in t.certs],
-                                   "coefexps": [c.to_json() for c in t.coefexps]}  # fmt: skip
+            obj: dict[str, Any] = {
+                "threshold": t.threshold,
+                "certs": [c.to_json() for c in t.certs],
+                "coefexps": [c.to_json() for c in t.coefexps],
+            }
             if t.signatures is not None:
                 obj["signatures"] = [proof_json(s) for s in t.signatures]
             obj["verification_keys"] = [v.to_json(group) for v in t.verification_keys]
@@ -202,9 +230,14 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
     n = len(p.certs)
     for i, (cert, keys) in enumerate(zip(p.certs, p.cert_keys, strict=True)):
         context_ok = keys.context is None or keys.context == {
-            "group": group.name, "size": n, "threshold": p.threshold, "index": i + 1}  # fmt: skip
-        if not context_ok or not proofs.verify_knowledge(group, keys.verification, cert.signature,
-                                                         sigmsg_prefix(cert.message)):  # fmt: skip
+            "group": group.name,
+            "size": n,
+            "threshold": p.threshold,
+            "index": i + 1,
+        }
+        if not context_ok or not proofs.verify_knowledge(
+            group, keys.verification, cert.signature, sigmsg_prefix(cert.message)
+        ):
             failed.append(f"trustees.pedersen-cert[{i + 1}]")
     for i, (c, keys) in enumerate(zip(p.coefexps, p.cert_keys, strict=True)):
         if not proofs.verify_knowledge(group, keys.verification, c.signature, sigmsg_prefix(c.message)):
@@ -221,8 +254,9 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
     for i, (vk, expected, keys) in enumerate(zip(p.verification_keys, computed, p.cert_keys, strict=True)):
         ok = check_single(group, vk) and group.eq(vk.public_key, expected)
         if ok and vk.signature is not None:
-            ok = proofs.verify_knowledge(group, keys.verification, vk.signature,
-                                         sigmsg_prefix(group.encode(expected)))  # fmt: skip
+            ok = proofs.verify_knowledge(
+                group, keys.verification, vk.signature, sigmsg_prefix(group.encode(expected))
+            )
         if not ok:
             failed.append(f"trustees.pedersen-verification-key[{i + 1}]")
     return failed
@@ -255,7 +289,9 @@ def decryption_keys(trustees: Sequence[TrusteeKind]) -> list[tuple[int, TrusteeK
 
 def make_single(group: Group[Any], private_key: int, rng: Randomness) -> TrusteePublicKey:
     public = group.g_pow(private_key)
-    return TrusteePublicKey(proofs.prove_knowledge(group, private_key, pok_prefix(group, public), rng), public)
+    return TrusteePublicKey(
+        proofs.prove_knowledge(group, private_key, pok_prefix(group, public), rng), public
+    )
 
 
 def sign(group: Group[Any], sk: int, message: str, rng: Randomness) -> SignedMessage:

@@ -25,9 +25,9 @@ def discrete_log(group: Group[Any], h: Any, bound: int) -> int:
     giant = group.inv(group.g_pow(step))
     gamma = h
     for i in range(step + 1):
-        j = baby.get(_key(group, gamma))
-        if j is not None:
-            m = i * step + j
+        found = baby.get(_key(group, gamma))
+        if found is not None:
+            m = i * step + found
             if m <= bound:
                 return m
         gamma = group.mul(gamma, giant)

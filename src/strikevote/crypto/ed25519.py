@@ -38,12 +38,12 @@ class Ed25519Group(Group[bytes]):
             return b
         if b == IDENTITY:
             return a
-        return _add(a, b)  # type: ignore[no-any-return]
+        return _add(a, b)
 
     def div(self, a: bytes, b: bytes) -> bytes:
         if b == IDENTITY:
             return a
-        return _sub(a, b)  # type: ignore[no-any-return]
+        return _sub(a, b)
 
     def inv(self, a: bytes) -> bytes:
         return self.div(IDENTITY, a)
@@ -52,13 +52,13 @@ class Ed25519Group(Group[bytes]):
         k %= L
         if k == 0 or a == IDENTITY:
             return IDENTITY
-        return _smul(k.to_bytes(32, "little"), a)  # type: ignore[no-any-return]
+        return _smul(k.to_bytes(32, "little"), a)
 
     def g_pow(self, k: int) -> bytes:
         k %= L
         if k == 0:
             return IDENTITY
-        return _smul_base(k.to_bytes(32, "little"))  # type: ignore[no-any-return]
+        return _smul_base(k.to_bytes(32, "little"))
 
     def eq(self, a: bytes, b: bytes) -> bool:
         return a == b

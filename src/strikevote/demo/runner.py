@@ -65,17 +65,35 @@ def _election(raw: str) -> BelElection:
 
 def definition_for(s: Scenario, group: str, now: datetime) -> dict[str, Any]:
     return {
-        "union": s.union, "title": s.title, "kind": s.kind, "question": s.question, "group": group,
-        "revote": "forbidden", "rule": s.rule, "notice": (now - timedelta(days=21)).date(),
+        "union": s.union,
+        "title": s.title,
+        "kind": s.kind,
+        "question": s.question,
+        "group": group,
+        "revote": "forbidden",
+        "rule": s.rule,
+        "notice": (now - timedelta(days=21)).date(),
         "window": {"opens": now - timedelta(hours=1), "closes": now + timedelta(days=3), "timezone": "UTC"},
-        "trustees": {"n": 3, "k": 2, "names": ["Trustee A (union)", "Trustee B (neutral)", "Trustee C (members)"]},
+        "trustees": {
+            "n": 3,
+            "k": 2,
+            "names": ["Trustee A (union)", "Trustee B (neutral)", "Trustee C (members)"],
+        },
         "eligibility": {"cutoff": (now - timedelta(days=1)).date(), "grace_days": 0, "require_email": True},
         "locals": [{"id": x.id, "name": x.name, "delegates": x.delegates} for x in s.locals],
-    }  # fmt: skip
+    }
 
 
-def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group: str = "Ed25519", seed: int | None = None,
-             console: Console | None = None, jobs: int | None = None) -> DemoOutcome:  # fmt: skip
+def run_demo(
+    scenario: Scenario,
+    out: Path,
+    *,
+    db_url: str | None = None,
+    group: str = "Ed25519",
+    seed: int | None = None,
+    console: Console | None = None,
+    jobs: int | None = None,
+) -> DemoOutcome:
     console = console or Console()
     out.mkdir(parents=True, exist_ok=True)
     rng: Any = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
@@ -89,8 +107,13 @@ def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group:
         yield
         timings[name] = time.perf_counter() - t0
 
-    progress = Progress(TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console)  # fmt: skip
+    progress = Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
     db = open_db(db_url or f"sqlite:///{out / 'strikevote.db'}")
     with progress:
         # 1. roll → vote called
@@ -98,9 +121,12 @@ def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group:
             t = progress.add_task("Generating and importing the roll", total=1)
             cutoff = (now - timedelta(days=1)).date()
             members = generate_roll(
-                [(x.id, x.eligible + x.no_email + x.in_arrears) for x in scenario.locals], pyrng,
+                [(x.id, x.eligible + x.no_email + x.in_arrears) for x in scenario.locals],
+                pyrng,
                 no_email={x.id: x.no_email for x in scenario.locals},
-                in_arrears={x.id: x.in_arrears for x in scenario.locals}, cutoff=cutoff)  # fmt: skip
+                in_arrears={x.id: x.in_arrears for x in scenario.locals},
+                cutoff=cutoff,
+            )
             write_roll_csv(members, out / "roll.csv")
             roll = load_roll(out / "roll.csv", {x.id for x in scenario.locals})
             defn = parse_definition(definition_for(scenario, group, now), "demo scenario")
@@ -129,8 +155,9 @@ def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group:
         with phase("credentials"):
             eligible = len(called.snapshot.eligible)
             t = progress.add_task("Credential authority: letters", total=eligible)
-            letters = credentials.issue_credentials(db, called.vote_id, out / "outbox", rng, now,
-                                                    progress=lambda n: progress.advance(t, n))  # fmt: skip
+            letters = credentials.issue_credentials(
+                db, called.vote_id, out / "outbox", rng, now, progress=lambda n: progress.advance(t, n)
+            )
         # 4. members vote
         plan = {x.id: x for x in scenario.locals}
         with db.begin() as s:
@@ -143,7 +170,9 @@ def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group:
             pyrng.shuffle(ls)
             p = plan[lid]
             for n, letter in enumerate(ls[: p.yes + p.no]):
-                jobs_args.append((els[lid], letter.uuid, letter.credential, int(n < p.yes), pyrng.getrandbits(63)))
+                jobs_args.append(
+                    (els[lid], letter.uuid, letter.credential, int(n < p.yes), pyrng.getrandbits(63))
+                )
         pyrng.shuffle(jobs_args)
         rejected = 0
         with phase("voting"), ballotbox.worker_pool(jobs) as pool:
@@ -177,7 +206,11 @@ def run_demo(scenario: Scenario, out: Path, *, db_url: str | None = None, group:
     console.print(readiness_table(readiness_rows(called.snapshot)))
     for w in called.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
-    return DemoOutcome(out, outcome.result, report.valid, [f"{c.name}: {c.detail}" for c in report.failures],
-                       timings, rejected)  # fmt: skip
-
-
+    return DemoOutcome(
+        out,
+        outcome.result,
+        report.valid,
+        [f"{c.name}: {c.detail}" for c in report.failures],
+        timings,
+        rejected,
+    )

@@ -51,8 +51,16 @@ class Scenario:
             eligible = max(1, round(x.eligible * f))
             yes = min(eligible, round(x.yes * f))
             no = min(eligible - yes, round(x.no * f))
-            locs.append(replace(x, eligible=eligible, yes=yes, no=no, no_email=round(x.no_email * f),
-                                in_arrears=round(x.in_arrears * f)))  # fmt: skip
+            locs.append(
+                replace(
+                    x,
+                    eligible=eligible,
+                    yes=yes,
+                    no=no,
+                    no_email=round(x.no_email * f),
+                    in_arrears=round(x.in_arrears * f),
+                )
+            )
         return replace(self, locals=tuple(locs))
 
 
@@ -118,7 +126,23 @@ def parse_scenario(data: dict[str, Any], where: str) -> Scenario:
         eligible, yes, no = _int(loc, "eligible", w), _int(loc, "yes", w), _int(loc, "no", w)
         if yes + no > eligible:
             raise DefinitionError(f"{w}: yes + no ({yes + no}) exceeds eligible ({eligible})")
-        locs.append(LocalPlan(lid, str(loc.get("name", f"Local {lid}")), _int(loc, "delegates", w, 1), eligible, yes, no,
-                              _int(loc, "no_email", w, 0), _int(loc, "in_arrears", w, 0)))  # fmt: skip
-    return Scenario(data["union"].strip(), str(data.get("title", "Strike authorization vote")), kind,
-                    data["question"].strip(), rule, tuple(locs))  # fmt: skip
+        locs.append(
+            LocalPlan(
+                lid,
+                str(loc.get("name", f"Local {lid}")),
+                _int(loc, "delegates", w, 1),
+                eligible,
+                yes,
+                no,
+                _int(loc, "no_email", w, 0),
+                _int(loc, "in_arrears", w, 0),
+            )
+        )
+    return Scenario(
+        data["union"].strip(),
+        str(data.get("title", "Strike authorization vote")),
+        kind,
+        data["question"].strip(),
+        rule,
+        tuple(locs),
+    )

@@ -27,13 +27,13 @@ FIRST_NAMES: Final[tuple[str, ...]] = (
     "Sofia", "David", "Mei", "Ahmed", "Grace", "Luis", "Hana", "Michael", "Zoë", "Tomás",
     "Ngozi", "Robert", "Yuki", "Ana", "Samuel", "Leila", "Patrick", "Rosa", "Dmitri", "Chloé",
     "Kofi", "Linda", "Javier", "Ingrid", "Omar", "Beatriz", "Thomas", "Amara", "Sean", "Lucía",
-)  # fmt: skip
+)
 LAST_NAMES: Final[tuple[str, ...]] = (
     "Garcia", "Smith", "Nguyen", "Johnson", "Okafor", "Kim", "Hernández", "Brown", "Patel", "Müller",
     "O'Brien", "Rossi", "Cohen", "Kowalski", "Santos", "Williams", "Chen", "Mensah", "Jones", "Ivanova",
     "López", "Davis", "Yamamoto", "Ali", "Martin", "Dubois", "Murphy", "Singh", "Andersson", "Taylor",
     "Costa", "Wilson", "Haddad", "Schmidt", "Novak", "Reyes", "Walker", "Nakamura", "Adeyemi", "Byrne",
-)  # fmt: skip
+)
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 

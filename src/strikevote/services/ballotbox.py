@@ -101,22 +101,44 @@ def _check_open(s: Session, vote_id: str, now: datetime) -> str:
 def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datetime) -> Receipt:
     if s.get(models.Credential, (el.id, v.credential)) is None:
         raise BallotRejected("unknown-credential", "the credential is not on this local's list")
-    if s.scalar(select(func.count()).select_from(models.Ballot).where(models.Ballot.election_id == el.id,
-                                                                      models.Ballot.tracker == v.tracker)):  # fmt: skip
+    if s.scalar(
+        select(func.count())
+        .select_from(models.Ballot)
+        .where(models.Ballot.election_id == el.id, models.Ballot.tracker == v.tracker)
+    ):
         raise BallotRejected("duplicate", "this exact ballot was already cast (replay)")
-    seq = s.scalar(select(func.max(models.Ballot.seq)).where(models.Ballot.election_id == el.id,
-                                                             models.Ballot.credential == v.credential)) or 0  # fmt: skip
+    seq = (
+        s.scalar(
+            select(func.max(models.Ballot.seq)).where(
+                models.Ballot.election_id == el.id, models.Ballot.credential == v.credential
+            )
+        )
+        or 0
+    )
     if seq and revote == "forbidden":
-        raise BallotRejected("revote", "a ballot was already cast with this credential (revoting is forbidden)")
+        raise BallotRejected(
+            "revote", "a ballot was already cast with this credential (revoting is forbidden)"
+        )
     board = Board(s, el.id)
     h = board.add_data(v.raw)
     height, _ = board.add_event("Ballot", h)
-    s.add(models.Ballot(election_id=el.id, credential=v.credential, seq=seq + 1, tracker=v.tracker, record_hash=h,
-                        height=height, cast_at=now))  # fmt: skip
+    s.add(
+        models.Ballot(
+            election_id=el.id,
+            credential=v.credential,
+            seq=seq + 1,
+            tracker=v.tracker,
+            record_hash=h,
+            height=height,
+            cast_at=now,
+        )
+    )
     return Receipt(v.tracker, el.local_id, el.uuid, height)
 
 
-def cast(db: sessionmaker[Session], vote_id: str, raw: str, now: datetime, local_id: str | None = None) -> Receipt:
+def cast(
+    db: sessionmaker[Session], vote_id: str, raw: str, now: datetime, local_id: str | None = None
+) -> Receipt:
     """Verify, commit durably, acknowledge.  Raises BallotRejected with a reason code."""
     for _attempt in range(MAX_RETRIES):
         try:
@@ -143,12 +165,15 @@ def _verify_job(args: tuple[str, str]) -> Verified | BallotRejected:
         return exc
 
 
-def cast_batch(db: sessionmaker[Session], vote_id: str, raws: Sequence[str], now: datetime,
-               pool: Any = None) -> list[Receipt | BallotRejected]:  # fmt: skip
+def cast_batch(
+    db: sessionmaker[Session], vote_id: str, raws: Sequence[str], now: datetime, pool: Any = None
+) -> list[Receipt | BallotRejected]:
     """Many ballots: verified in parallel (``pool``), committed together; each outcome in input order."""
     with db.begin() as s:
         revote = _check_open(s, vote_id, now)
-        els = {el.uuid: el for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id))}
+        els = {
+            el.uuid: el for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id))
+        }
     jobs: list[tuple[str, str] | BallotRejected] = []
     import json
 
@@ -159,7 +184,9 @@ def cast_batch(db: sessionmaker[Session], vote_id: str, raws: Sequence[str], now
             jobs.append(BallotRejected("invalid", "not a JSON ballot"))
             continue
         el = els.get(uuid)
-        jobs.append((el.election_json, raw) if el else BallotRejected("wrong-election", f"unknown election {uuid!r}"))
+        jobs.append(
+            (el.election_json, raw) if el else BallotRejected("wrong-election", f"unknown election {uuid!r}")
+        )
     todo = [j for j in jobs if not isinstance(j, BallotRejected)]
     verified = iter(pool.map(_verify_job, todo, chunksize=16) if pool is not None else map(_verify_job, todo))
     outcomes: list[Receipt | BallotRejected] = []
@@ -189,7 +216,11 @@ def worker_pool(jobs: int | None = None) -> Any:
 
 
 def find_election(s: Session, vote_id: str, local_id: str) -> models.Election:
-    el = s.scalar(select(models.Election).where(models.Election.vote_id == vote_id, models.Election.local_id == local_id))
+    el = s.scalar(
+        select(models.Election).where(
+            models.Election.vote_id == vote_id, models.Election.local_id == local_id
+        )
+    )
     if el is None:
         raise NotFound(f"vote '{vote_id}' has no local '{local_id}'")
     return el

@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from strikevote.belenios.archive import ArchiveWriter, Event as BelEvent
+from strikevote.belenios.archive import ArchiveWriter
+from strikevote.belenios.archive import Event as BelEvent
 from strikevote.db import models
 
 
@@ -32,7 +33,9 @@ class Board:
         ).first()
         self.height = tip[0] if tip else -1
         self.parent: str | None = tip[1] if tip else None
-        seq = session.scalar(select(func.max(models.Record.seq)).where(models.Record.election_id == election_id))
+        seq = session.scalar(
+            select(func.max(models.Record.seq)).where(models.Record.election_id == election_id)
+        )
         self.seq = seq or 0
 
     def add_data(self, content: str) -> str:
@@ -40,7 +43,9 @@ class Board:
         exists = self.session.get(models.Record, (self.election_id, h))
         if exists is None:
             self.seq += 1
-            self.session.add(models.Record(election_id=self.election_id, hash=h, seq=self.seq, content=content))
+            self.session.add(
+                models.Record(election_id=self.election_id, hash=h, seq=self.seq, content=content)
+            )
         return h
 
     def add_event(self, type_: str, payload: str | None = None) -> tuple[int, str]:
@@ -48,16 +53,26 @@ class Board:
         h = hashlib.sha256(raw.encode()).hexdigest()
         self.height += 1
         self.parent = h
-        self.session.add(models.Event(election_id=self.election_id, height=self.height, hash=h, type=type_,
-                                      content=raw, data_seq=self.seq))  # fmt: skip
+        self.session.add(
+            models.Event(
+                election_id=self.election_id,
+                height=self.height,
+                hash=h,
+                type=type_,
+                content=raw,
+                data_seq=self.seq,
+            )
+        )
         return self.height, h
 
 
 def last_event_type(session: Session, election_id: int) -> str | None:
     return session.scalar(
-        select(models.Event.type).where(models.Event.election_id == election_id)
-        .order_by(models.Event.height.desc()).limit(1)
-    )  # fmt: skip
+        select(models.Event.type)
+        .where(models.Event.election_id == election_id)
+        .order_by(models.Event.height.desc())
+        .limit(1)
+    )
 
 
 def payloads(session: Session, election_id: int, type_: str) -> Iterator[str]:
@@ -65,9 +80,10 @@ def payloads(session: Session, election_id: int, type_: str) -> Iterator[str]:
     import json
 
     for (content,) in session.execute(
-        select(models.Event.content).where(models.Event.election_id == election_id, models.Event.type == type_)
+        select(models.Event.content)
+        .where(models.Event.election_id == election_id, models.Event.type == type_)
         .order_by(models.Event.height)
-    ):  # fmt: skip
+    ):
         h = json.loads(content).get("payload")
         if h is not None:
             rec = session.get(models.Record, (election_id, h))
@@ -81,16 +97,19 @@ def export_archive(session: Session, election_id: int, path: Path, timestamp: in
     tmp.unlink(missing_ok=True)
     records = session.execute(
         select(models.Record.seq, models.Record.hash, models.Record.content)
-        .where(models.Record.election_id == election_id).order_by(models.Record.seq)
+        .where(models.Record.election_id == election_id)
+        .order_by(models.Record.seq)
         .execution_options(yield_per=2000)
-    )  # fmt: skip
+    )
     pending = iter(records)
     nxt = next(pending, None)
     with ArchiveWriter(tmp, timestamp=timestamp) as w:
         for ev in session.execute(
-            select(models.Event.data_seq, models.Event.content).where(models.Event.election_id == election_id)
-            .order_by(models.Event.height).execution_options(yield_per=2000)
-        ):  # fmt: skip
+            select(models.Event.data_seq, models.Event.content)
+            .where(models.Event.election_id == election_id)
+            .order_by(models.Event.height)
+            .execution_options(yield_per=2000)
+        ):
             while nxt is not None and nxt[0] <= ev[0]:
                 w.add_data(nxt[2])
                 nxt = next(pending, None)

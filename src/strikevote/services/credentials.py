@@ -36,8 +36,16 @@ class Letter:
     path: Path
 
 
-def _letter(defn_union: str, title: str, local_name: str, member_name: str, email: str, uuid: str,
-            credential: str, closes: datetime) -> EmailMessage:  # fmt: skip
+def _letter(
+    defn_union: str,
+    title: str,
+    local_name: str,
+    member_name: str,
+    email: str,
+    uuid: str,
+    credential: str,
+    closes: datetime,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["To"] = email
     msg["From"] = "credential-authority@strikevote.invalid"
@@ -53,8 +61,14 @@ def _letter(defn_union: str, title: str, local_name: str, member_name: str, emai
     return msg
 
 
-def issue_credentials(db: sessionmaker[Session], vote_id: str, outbox: Path, rng: Randomness, now: datetime,
-                      progress: Callable[[int], None] | None = None) -> list[Letter]:  # fmt: skip
+def issue_credentials(
+    db: sessionmaker[Session],
+    vote_id: str,
+    outbox: Path,
+    rng: Randomness,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> list[Letter]:
     """Generate and mail-merge every credential; store public credentials; open each local's board."""
     outbox.mkdir(parents=True, exist_ok=True)
     letters: list[Letter] = []
@@ -63,21 +77,45 @@ def issue_credentials(db: sessionmaker[Session], vote_id: str, outbox: Path, rng
         require_state(vote, "credentials")
         g = group_by_name(defn.group)
         for el in elections(s, vote_id):
-            members = list(s.scalars(select(models.Member).where(
-                models.Member.vote_id == vote_id, models.Member.local_id == el.local_id, models.Member.eligible)
-                .order_by(models.Member.member_id)))  # fmt: skip
+            members = list(
+                s.scalars(
+                    select(models.Member)
+                    .where(
+                        models.Member.vote_id == vote_id,
+                        models.Member.local_id == el.local_id,
+                        models.Member.eligible,
+                    )
+                    .order_by(models.Member.member_id)
+                )
+            )
             pairs = generate_credentials(g, el.uuid, len(members), rng)
             local = defn.local(el.local_id)
             for m, pair in zip(members, pairs, strict=True):
                 path = outbox / f"{el.local_id}-{m.member_id}.eml"
-                msg = _letter(defn.union, defn.title, local.name, m.name, m.email or "", el.uuid, pair.private,
-                              defn.closes)  # fmt: skip
+                msg = _letter(
+                    defn.union,
+                    defn.title,
+                    local.name,
+                    m.name,
+                    m.email or "",
+                    el.uuid,
+                    pair.private,
+                    defn.closes,
+                )
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f:
                     f.write(bytes(msg))
                 letters.append(Letter(m.member_id, el.local_id, m.email or "", el.uuid, pair.private, path))
-                s.add(models.Outbox(vote_id=vote_id, member_id=m.member_id, email=m.email or "", local_id=el.local_id,
-                                    status="written", created_at=now))  # fmt: skip
+                s.add(
+                    models.Outbox(
+                        vote_id=vote_id,
+                        member_id=m.member_id,
+                        email=m.email or "",
+                        local_id=el.local_id,
+                        status="written",
+                        created_at=now,
+                    )
+                )
                 m.credential_issued = True
                 if progress:
                     progress(1)

@@ -48,8 +48,21 @@ from strikevote.roll import EligibilityPolicy
 from strikevote.rules import Rule, RuleError, load_rule
 from strikevote.services.errors import DefinitionError
 
-TOP_KEYS = {"union", "title", "kind", "question", "group", "revote", "rule", "notice", "window", "trustees",
-            "eligibility", "locals", "id"}  # fmt: skip
+TOP_KEYS = {
+    "union",
+    "title",
+    "kind",
+    "question",
+    "group",
+    "revote",
+    "rule",
+    "notice",
+    "window",
+    "trustees",
+    "eligibility",
+    "locals",
+    "id",
+}
 KINDS = ("strike-authorization", "ratification")
 REVOTE = ("forbidden", "last-counts")
 MIN_PRIVATE_LOCAL = 10
@@ -96,16 +109,29 @@ class VoteDefinition:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "union": self.union, "title": self.title, "kind": self.kind, "group": self.group,
-            "revote": self.revote, "rule": self.rule_spec,
+            "union": self.union,
+            "title": self.title,
+            "kind": self.kind,
+            "group": self.group,
+            "revote": self.revote,
+            "rule": self.rule_spec,
             "notice": self.notice.isoformat() if self.notice else None,
-            "window": {"opens": self.opens.isoformat(), "closes": self.closes.isoformat(), "timezone": self.timezone},
+            "window": {
+                "opens": self.opens.isoformat(),
+                "closes": self.closes.isoformat(),
+                "timezone": self.timezone,
+            },
             "trustees": {"n": self.trustees_n, "k": self.trustees_k, "names": list(self.trustee_names)},
-            "eligibility": {"cutoff": self.eligibility.cutoff.isoformat(), "grace_days": self.eligibility.grace_days,
-                            "require_email": self.eligibility.require_email},
-            "locals": [{"id": x.id, "name": x.name, "delegates": x.delegates, "question": x.question}
-                       for x in self.locals],
-        }  # fmt: skip
+            "eligibility": {
+                "cutoff": self.eligibility.cutoff.isoformat(),
+                "grace_days": self.eligibility.grace_days,
+                "require_email": self.eligibility.require_email,
+            },
+            "locals": [
+                {"id": x.id, "name": x.name, "delegates": x.delegates, "question": x.question}
+                for x in self.locals
+            ],
+        }
 
     @staticmethod
     def from_json(obj: dict[str, Any]) -> VoteDefinition:
@@ -240,18 +266,32 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         if not isinstance(notice, date) or isinstance(notice, datetime):
             raise DefinitionError(f"{where}: 'notice' must be a date")
         if opens.date() - notice < timedelta(days=MIN_NOTICE_DAYS):
-            warnings.append(f"the vote opens {(opens.date() - notice).days} day(s) after notice "
-                            f"(less than {MIN_NOTICE_DAYS})")  # fmt: skip
+            warnings.append(
+                f"the vote opens {(opens.date() - notice).days} day(s) after notice "
+                f"(less than {MIN_NOTICE_DAYS})"
+            )
     vote_id = data.get("id")
     if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
         raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
     return VoteDefinition(
-        union=_text(data, "union", where), title=_text(data, "title", where) if "title" in data else "Vote",
-        kind=kind, group=group, revote=revote, rule_spec=rule_spec, notice=notice, opens=opens, closes=closes,
-        timezone=tzname, trustees_n=n, trustees_k=k, trustee_names=tuple(names),
+        union=_text(data, "union", where),
+        title=_text(data, "title", where) if "title" in data else "Vote",
+        kind=kind,
+        group=group,
+        revote=revote,
+        rule_spec=rule_spec,
+        notice=notice,
+        opens=opens,
+        closes=closes,
+        timezone=tzname,
+        trustees_n=n,
+        trustees_k=k,
+        trustee_names=tuple(names),
         eligibility=EligibilityPolicy(cutoff=cutoff, grace_days=grace, require_email=require_email),
-        locals=tuple(locs), id=vote_id, warnings=tuple(warnings),
-    )  # fmt: skip
+        locals=tuple(locs),
+        id=vote_id,
+        warnings=tuple(warnings),
+    )
 
 
 def _moment(table: dict[str, Any], key: str, where: str, tz: ZoneInfo) -> datetime:

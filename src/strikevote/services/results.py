@@ -11,8 +11,15 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
-from strikevote.belenios.tally import CombinationError, PartialDecryption, combine, decrypt_result, parse_owned
-from strikevote.belenios.tally import parse_partial_decryption, result_json
+from strikevote.belenios.tally import (
+    CombinationError,
+    PartialDecryption,
+    combine,
+    decrypt_result,
+    parse_owned,
+    parse_partial_decryption,
+    result_json,
+)
 from strikevote.belenios.trustees import parse_trustees
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
@@ -34,7 +41,7 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
     """Combine the partial decryptions of every local and publish its Result event."""
     out: dict[str, list[list[int]]] = {}
     with db.begin() as s:
-        vote, defn = load_vote(s, vote_id)
+        vote, _defn = load_vote(s, vote_id)
         require_state(vote, "closed")
         for el in elections(s, vote_id):
             election = BelElection.parse(el.election_json)
@@ -65,13 +72,20 @@ def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Ele
         **defn_json,
         "roll_digest": vote.roll_digest,
         "trustees_fingerprint": sha256_b64(vote.trustees_json or ""),
-        "elections": [{"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
-                      for el in els],
-    }  # fmt: skip
+        "elections": [
+            {"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
+            for el in els
+        ],
+    }
 
 
-def publish(db: sessionmaker[Session], vote_id: str, out: Path, verification: list[tuple[str, bool, str]] | None = None,
-            closed_at: str = "") -> Outcome:  # fmt: skip
+def publish(
+    db: sessionmaker[Session],
+    vote_id: str,
+    out: Path,
+    verification: list[tuple[str, bool, str]] | None = None,
+    closed_at: str = "",
+) -> Outcome:
     """Apply the rule to the decrypted counts and write the bundle."""
     (out / "locals").mkdir(parents=True, exist_ok=True)
     with db.begin() as s:
@@ -84,15 +98,33 @@ def publish(db: sessionmaker[Session], vote_id: str, out: Path, verification: li
             yes, no = json.loads(res)["result"][0]
             loc = defn.local(el.local_id)
             counts.append(LocalCount(loc.id, loc.name, loc.delegates, el.eligible, yes, no))
-            locals_.append({"id": loc.id, "name": loc.name, "delegates": loc.delegates, "eligible": el.eligible,
-                            "yes": yes, "no": no, "election_uuid": el.uuid, "election_fingerprint": el.fingerprint})  # fmt: skip
+            locals_.append(
+                {
+                    "id": loc.id,
+                    "name": loc.name,
+                    "delegates": loc.delegates,
+                    "eligible": el.eligible,
+                    "yes": yes,
+                    "no": no,
+                    "election_uuid": el.uuid,
+                    "election_fingerprint": el.fingerprint,
+                }
+            )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
         evaluation = evaluate(defn.rule, counts).to_json()
-        result = build_result(union=defn.union, vote_title=defn.title, kind=defn.kind, locals_=locals_,
-                              evaluation=evaluation, closed_at=closed_at or defn.closes.isoformat(),
-                              group=defn.group)  # fmt: skip
+        result = build_result(
+            union=defn.union,
+            vote_title=defn.title,
+            kind=defn.kind,
+            locals_=locals_,
+            evaluation=evaluation,
+            closed_at=closed_at or defn.closes.isoformat(),
+            group=defn.group,
+        )
         result["rule"]["spec"] = defn.rule_spec
-        (out / "vote.json").write_text(json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n")
+        (out / "vote.json").write_text(
+            json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n"
+        )
         write_report(out, result, verification or [])
         vote.state = "published"
     return Outcome(result, out)

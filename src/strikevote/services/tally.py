@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.election import Election as BelElection
-from strikevote.belenios.tally import EncryptedTally, SizedTally, add_to_tally, empty_tally, parse_tally, tally_json
+from strikevote.belenios.tally import (
+    EncryptedTally,
+    SizedTally,
+    add_to_tally,
+    empty_tally,
+    parse_tally,
+    tally_json,
+)
 from strikevote.db import models
 from strikevote.services.board import Board
 from strikevote.services.errors import StateError
@@ -21,15 +27,21 @@ def counted_ballots(s: Session, election_id: int) -> list[str]:
     """The last ballot of each credential (Belenios ``last()``), raw, in cast order."""
     latest = (
         select(models.Ballot.credential, func.max(models.Ballot.seq).label("seq"))
-        .where(models.Ballot.election_id == election_id).group_by(models.Ballot.credential).subquery()
-    )  # fmt: skip
+        .where(models.Ballot.election_id == election_id)
+        .group_by(models.Ballot.credential)
+        .subquery()
+    )
     rows = s.execute(
         select(models.Record.content)
-        .join(models.Ballot, (models.Ballot.election_id == models.Record.election_id)
-              & (models.Ballot.record_hash == models.Record.hash))
+        .join(
+            models.Ballot,
+            (models.Ballot.election_id == models.Record.election_id)
+            & (models.Ballot.record_hash == models.Record.hash),
+        )
         .join(latest, (latest.c.credential == models.Ballot.credential) & (latest.c.seq == models.Ballot.seq))
-        .where(models.Ballot.election_id == election_id).order_by(models.Ballot.height)
-    )  # fmt: skip
+        .where(models.Ballot.election_id == election_id)
+        .order_by(models.Ballot.height)
+    )
     return [r[0] for r in rows]
 
 
@@ -55,7 +67,9 @@ def close_and_tally(db: sessionmaker[Session], vote_id: str) -> dict[str, int]:
     return counted
 
 
-def encrypted_tally_of(s: Session, el: models.Election, election: BelElection) -> tuple[EncryptedTally, SizedTally]:
+def encrypted_tally_of(
+    s: Session, el: models.Election, election: BelElection
+) -> tuple[EncryptedTally, SizedTally]:
     from strikevote.services.board import payloads
 
     sized_raw = next(payloads(s, el.id, "EncryptedTally"), None)
@@ -72,5 +86,3 @@ def partial_owners(s: Session, el: models.Election) -> list[int]:
     from strikevote.services.board import payloads
 
     return [int(json.loads(p)["owner"]) for p in payloads(s, el.id, "PartialDecryption")]
-
-

@@ -66,7 +66,9 @@ def _write_key(path: Path, key: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def init_trustee(db: sessionmaker[Session], vote_id: str, index: int, key_file: Path, rng: Randomness) -> None:
+def init_trustee(
+    db: sessionmaker[Session], vote_id: str, index: int, key_file: Path, rng: Randomness
+) -> None:
     """Step 1: the trustee's secret seed goes to ``key_file``; its certificate to the server."""
     if key_file.exists():
         raise TrusteeError(f"{key_file} already exists; refusing to overwrite a trustee key")
@@ -76,17 +78,25 @@ def init_trustee(db: sessionmaker[Session], vote_id: str, index: int, key_file: 
         t = _trustee(s, vote_id, index)
         if t.certificate is not None:
             raise TrusteeError(f"trustee {index} already has a certificate")
-        seed, cert = step1_certificate(group_by_name(defn.group), index, defn.trustees_k, defn.trustees_n, rng)
+        seed, cert = step1_certificate(
+            group_by_name(defn.group), index, defn.trustees_k, defn.trustees_n, rng
+        )
         _write_key(key_file, {"vote": vote_id, "index": index, "seed": seed})
         t.certificate = dumps(cert.to_json())
 
 
 def _certs(s: Session, vote_id: str, group: Any) -> list[Any]:
-    rows = list(s.scalars(select(models.Trustee).where(models.Trustee.vote_id == vote_id).order_by(models.Trustee.index)))
+    rows = list(
+        s.scalars(
+            select(models.Trustee).where(models.Trustee.vote_id == vote_id).order_by(models.Trustee.index)
+        )
+    )
     if any(t.certificate is None for t in rows):
         missing = [t.index for t in rows if t.certificate is None]
         raise StateError(f"waiting for the certificates of trustees {missing}")
-    return [parse_signed(group, loads(t.certificate or "", "certificate"), f"certificate {t.index}") for t in rows]
+    return [
+        parse_signed(group, loads(t.certificate or "", "certificate"), f"certificate {t.index}") for t in rows
+    ]
 
 
 def publish_polynomial(db: sessionmaker[Session], vote_id: str, key_file: Path, rng: Randomness) -> None:
@@ -102,22 +112,33 @@ def publish_polynomial(db: sessionmaker[Session], vote_id: str, key_file: Path, 
         msg, _poly = step2_polynomial(g, _certs(s, vote_id, g), key["seed"], rng)
         if msg.index != t.index:
             raise TrusteeError(f"{key_file} belongs to trustee {msg.index}, not {t.index}")
-        t.polynomial = json.dumps({
-            "index": msg.index, "coefexps": msg.coefexps.to_json(), "signature": proof_json(msg.signature),
-            "shares": {str(j): [e, base64.b64encode(c).decode()] for j, (e, c) in msg.shares.items()},
-        })  # fmt: skip
+        t.polynomial = json.dumps(
+            {
+                "index": msg.index,
+                "coefexps": msg.coefexps.to_json(),
+                "signature": proof_json(msg.signature),
+                "shares": {str(j): [e, base64.b64encode(c).decode()] for j, (e, c) in msg.shares.items()},
+            }
+        )
 
 
 def _polynomials(s: Session, vote_id: str, group: Any) -> list[PolynomialMessage]:
     rows = list(s.scalars(select(models.Trustee).where(models.Trustee.vote_id == vote_id)))
     if any(t.polynomial is None for t in rows):
-        raise StateError(f"waiting for the polynomials of trustees {[t.index for t in rows if t.polynomial is None]}")
+        raise StateError(
+            f"waiting for the polynomials of trustees {[t.index for t in rows if t.polynomial is None]}"
+        )
     out = []
     for t in rows:
         obj = json.loads(t.polynomial or "{}")
-        out.append(PolynomialMessage(
-            obj["index"], parse_signed(group, obj["coefexps"], "coefexps"), parse_proof(group, obj["signature"], "sig"),
-            {int(j): (e, base64.b64decode(c)) for j, (e, c) in obj["shares"].items()}))  # fmt: skip
+        out.append(
+            PolynomialMessage(
+                obj["index"],
+                parse_signed(group, obj["coefexps"], "coefexps"),
+                parse_proof(group, obj["signature"], "sig"),
+                {int(j): (e, base64.b64decode(c)) for j, (e, c) in obj["shares"].items()},
+            )
+        )
     return out
 
 
@@ -130,7 +151,9 @@ def finish_trustee(db: sessionmaker[Session], vote_id: str, key_file: Path, rng:
         g = group_by_name(defn.group)
         t = _trustee(s, vote_id, key["index"])
         try:
-            vk, share = step3_verification_key(g, _certs(s, vote_id, g), _polynomials(s, vote_id, g), key["seed"], rng)
+            vk, share = step3_verification_key(
+                g, _certs(s, vote_id, g), _polynomials(s, vote_id, g), key["seed"], rng
+            )
         except CryptoError as exc:
             raise TrusteeError(str(exc)) from None
         key["share"] = str(share)
@@ -146,23 +169,49 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
         vote, defn = load_vote(s, vote_id)
         require_state(vote, "keys")
         g = group_by_name(defn.group)
-        rows = list(s.scalars(select(models.Trustee).where(models.Trustee.vote_id == vote_id).order_by(models.Trustee.index)))
+        rows = list(
+            s.scalars(
+                select(models.Trustee).where(models.Trustee.vote_id == vote_id).order_by(models.Trustee.index)
+            )
+        )
         if any(t.verification_key is None for t in rows):
-            raise StateError(f"waiting for the verification keys of trustees {[t.index for t in rows if not t.verification_key]}")
-        vks = [parse_public_key(g, loads(t.verification_key or "", "vk"), f"verification key {t.index}") for t in rows]
+            raise StateError(
+                f"waiting for the verification keys of trustees {[t.index for t in rows if not t.verification_key]}"
+            )
+        vks = [
+            parse_public_key(g, loads(t.verification_key or "", "vk"), f"verification key {t.index}")
+            for t in rows
+        ]
         try:
-            pedersen = assemble_pedersen(g, defn.trustees_k, _certs(s, vote_id, g), _polynomials(s, vote_id, g), vks)
+            pedersen = assemble_pedersen(
+                g, defn.trustees_k, _certs(s, vote_id, g), _polynomials(s, vote_id, g), vks
+            )
         except CryptoError as exc:
             raise TrusteeError(str(exc)) from None
         vote.trustees_json = trustees_json(g, [pedersen])
         pk = combined_public_key(g, [pedersen])
         for loc in defn.locals:
-            e = BelElection.make(group=g, public_key=pk, uuid=new_uuid(rng), name=f"{defn.title} — {loc.name}",
-                                 description=f"{defn.union}: {defn.title} (local {loc.id})",
-                                 questions=(Question(("Yes", "No"), 1, 1, loc.question),))  # fmt: skip
-            eligible = s.query(models.Member).filter_by(vote_id=vote_id, local_id=loc.id, eligible=True).count()
-            s.add(models.Election(vote_id=vote_id, local_id=loc.id, uuid=e.uuid, election_json=e.raw,
-                                  fingerprint=e.fingerprint, eligible=eligible))  # fmt: skip
+            e = BelElection.make(
+                group=g,
+                public_key=pk,
+                uuid=new_uuid(rng),
+                name=f"{defn.title} — {loc.name}",
+                description=f"{defn.union}: {defn.title} (local {loc.id})",
+                questions=(Question(("Yes", "No"), 1, 1, loc.question),),
+            )
+            eligible = (
+                s.query(models.Member).filter_by(vote_id=vote_id, local_id=loc.id, eligible=True).count()
+            )
+            s.add(
+                models.Election(
+                    vote_id=vote_id,
+                    local_id=loc.id,
+                    uuid=e.uuid,
+                    election_json=e.raw,
+                    fingerprint=e.fingerprint,
+                    eligible=eligible,
+                )
+            )
         vote.state = "credentials"
         return sha256_b64(vote.trustees_json)
 
@@ -193,12 +242,13 @@ def partial_decrypt(db: sessionmaker[Session], vote_id: str, key_file: Path, rng
     return done
 
 
-def store_partial_decryption(s: Session, el: models.Election, election: BelElection, tally: Any, owner: int,
-                             raw: str) -> None:  # fmt: skip
+def store_partial_decryption(
+    s: Session, el: models.Election, election: BelElection, tally: Any, owner: int, raw: str
+) -> None:
     """Check a partial decryption from outside and append it; refuses non-trustees and bad proofs."""
     from strikevote.belenios.tally import owned_json
 
-    vote, defn = load_vote(s, el.vote_id)
+    _vote, defn = load_vote(s, el.vote_id)
     if not 1 <= owner <= defn.trustees_n:
         raise TrusteeError(f"trustee {owner} is not a trustee of this vote")
     if last_event_type(s, el.id) not in ("EncryptedTally", "PartialDecryption"):

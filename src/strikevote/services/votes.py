@@ -38,22 +38,51 @@ def call_vote(db: sessionmaker[Session], defn: VoteDefinition, roll: Roll, now: 
     for loc in defn.locals:
         n = sum(1 for m in snapshot.eligible if m.local == loc.id)
         if n < MIN_PRIVATE_LOCAL:
-            warnings.append(f"local {loc.id} has {n} eligible member(s): its tally may reveal how members voted")
+            warnings.append(
+                f"local {loc.id} has {n} eligible member(s): its tally may reveal how members voted"
+            )
     vote_id = defn.id or f"{slug(defn.union)}-{now.strftime('%Y%m%d%H%M%S')}"
     with db.begin() as s:
         if s.get(models.Vote, vote_id) is not None:
             raise DefinitionError(f"a vote with id '{vote_id}' already exists")
-        s.add(models.Vote(id=vote_id, union_name=defn.union, title=defn.title, group_name=defn.group,
-                          definition=json.dumps(defn.to_json(), ensure_ascii=False), state="keys",
-                          roll_digest=snapshot.digest(), created_at=now))  # fmt: skip
+        s.add(
+            models.Vote(
+                id=vote_id,
+                union_name=defn.union,
+                title=defn.title,
+                group_name=defn.group,
+                definition=json.dumps(defn.to_json(), ensure_ascii=False),
+                state="keys",
+                roll_digest=snapshot.digest(),
+                created_at=now,
+            )
+        )
         s.flush()
         for m in snapshot.eligible:
-            s.add(models.Member(vote_id=vote_id, member_id=m.member_id, local_id=m.local, name=m.name, email=m.email,
-                                eligible=True, reasons=""))  # fmt: skip
+            s.add(
+                models.Member(
+                    vote_id=vote_id,
+                    member_id=m.member_id,
+                    local_id=m.local,
+                    name=m.name,
+                    email=m.email,
+                    eligible=True,
+                    reasons="",
+                )
+            )
         for ex in snapshot.excluded:
             m = ex.member
-            s.add(models.Member(vote_id=vote_id, member_id=m.member_id, local_id=m.local, name=m.name, email=m.email,
-                                eligible=False, reasons=",".join(r.value for r in ex.reasons)))  # fmt: skip
+            s.add(
+                models.Member(
+                    vote_id=vote_id,
+                    member_id=m.member_id,
+                    local_id=m.local,
+                    name=m.name,
+                    email=m.email,
+                    eligible=False,
+                    reasons=",".join(r.value for r in ex.reasons),
+                )
+            )
         for i, name in enumerate(defn.trustee_names, start=1):
             s.add(models.Trustee(vote_id=vote_id, index=i, name=name))
     return CalledVote(vote_id, snapshot, tuple(warnings))
@@ -72,5 +101,8 @@ def require_state(vote: models.Vote, *states: str) -> None:
 
 
 def elections(s: Session, vote_id: str) -> list[models.Election]:
-    return list(s.scalars(select(models.Election).where(models.Election.vote_id == vote_id)
-                          .order_by(models.Election.id)))  # fmt: skip
+    return list(
+        s.scalars(
+            select(models.Election).where(models.Election.vote_id == vote_id).order_by(models.Election.id)
+        )
+    )

@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from strikevote.belenios.archive import Event, Record, parse_archive_header, read_records
-from strikevote.belenios.codec import check_object, get_list, get_str, loads
+from strikevote.belenios.codec import check_object, get_list, loads
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.tally import (
+    CombinationError,
     PartialDecryption,
     SizedTally,
     check_factor,
     check_result,
     combine,
-    CombinationError,
     parse_owned,
     parse_partial_decryption,
     parse_result,
@@ -40,7 +40,6 @@ from strikevote.belenios.tally import (
     tally_json,
 )
 from strikevote.belenios.trustees import (
-
     Single,
     TrusteeKind,
     check_single,
@@ -92,10 +91,12 @@ class _Stream:
     def events(self) -> Iterator[tuple[Event, str]]:
         for rec in self.records:
             if not rec.hash_ok:
+                # Reported, then used under its name so the checks that depend on it still run.
                 self.bad_hashes += 1
                 if self.bad_hashes <= MAX_REPORTED_BALLOTS:
-                    self.report.fail("archive.file-hash", f"{rec.name_hash[:16]}…: content does not match its name")
-                continue
+                    self.report.fail(
+                        "archive.file-hash", f"{rec.name_hash[:16]}…: content does not match its name"
+                    )
             if rec.kind == "header":
                 parse_archive_header(rec.content, f"{self.path.name}: BELENIOS")
             elif rec.kind == "data":
@@ -107,12 +108,20 @@ class _Stream:
         ev = Event.parse(rec.content, f"{self.path.name}: {rec.name_hash}.event.json")
         if ev.parent != self.parent or ev.height != self.height + 1:
             if self.chain_ok:
-                self.report.fail("archive.event-chain",
-                                 f"event at height {ev.height} does not follow event {self.height}")  # fmt: skip
+                self.report.fail(
+                    "archive.event-chain", f"event at height {ev.height} does not follow event {self.height}"
+                )
             self.chain_ok = False
         stage = ORDER.get(ev.type)
-        if stage is None or stage < self.stage or (stage == self.stage and stage not in (1, 4)) or (
-            stage > self.stage + 1 and not (self.stage == 1 and stage == 2) and not (self.stage == 0 and stage == 2)
+        if (
+            stage is None
+            or stage < self.stage
+            or (stage == self.stage and stage not in (1, 4))
+            or (
+                stage > self.stage + 1
+                and not (self.stage == 1 and stage == 2)
+                and not (self.stage == 0 and stage == 2)
+            )
         ):
             self.report.fail("archive.event-order", f"{ev.type} event at height {ev.height} is out of order")
         self.stage = max(self.stage, stage if stage is not None else self.stage)
@@ -121,7 +130,9 @@ class _Stream:
 
     def take(self, h: str | None, what: str, keep: bool = False) -> bytes:
         if h is None or h not in self.pending:
-            raise FormatError(f"{self.path.name}: {what}", "referenced data object is missing from the archive")
+            raise FormatError(
+                f"{self.path.name}: {what}", "referenced data object is missing from the archive"
+            )
         return self.pending[h] if keep else self.pending.pop(h)
 
 
@@ -138,7 +149,7 @@ def verify_archive(
     stream = _Stream(path, report)
     events = stream.events()
     state = _Verifier(stream, report, facts, revote_policy)
-    for ev, h in events:
+    for ev, _h in events:
         if ev.type == "Setup":
             state.setup(ev)
         elif ev.type == "Ballot":
@@ -146,7 +157,9 @@ def verify_archive(
         else:
             state.after_ballots(ev)
     state.finish()
-    report.check("archive.file-hash", stream.bad_hashes == 0, "every file is named by the hash of its content")
+    report.check(
+        "archive.file-hash", stream.bad_hashes == 0, "every file is named by the hash of its content"
+    )
     report.check("archive.event-chain", stream.chain_ok, f"{stream.height + 1} events chained by hash")
     return report, facts
 
@@ -167,26 +180,38 @@ class _Verifier:
     # --- setup ----------------------------------------------------------------------------------------------------
     def setup(self, ev: Event) -> None:
         name = self.stream.path.name
-        setup = check_object(loads(self.stream.take(ev.payload, "setup data"), f"{name}: setup_data"),
-                             f"{name}: setup_data", ("election", "trustees", "credentials"))  # fmt: skip
-        election = Election.parse(self.stream.take(setup["election"], "election").decode("utf-8"),
-                                  f"{name}: election.json")  # fmt: skip
+        setup = check_object(
+            loads(self.stream.take(ev.payload, "setup data"), f"{name}: setup_data"),
+            f"{name}: setup_data",
+            ("election", "trustees", "credentials"),
+        )
+        election = Election.parse(
+            self.stream.take(setup["election"], "election").decode("utf-8"), f"{name}: election.json"
+        )
         g = election.group
-        trustees = parse_trustees(g, self.stream.take(setup["trustees"], "trustees").decode("utf-8"),
-                                  f"{name}: trustees.json")  # fmt: skip
+        trustees = parse_trustees(
+            g, self.stream.take(setup["trustees"], "trustees").decode("utf-8"), f"{name}: trustees.json"
+        )
         self.election = self.facts.election = election
         self.facts.trustees = trustees
         for i, t in enumerate(trustees):
             if isinstance(t, Single):
-                self.report.check("trustees.single-pok", check_single(g, t.key), f"trustee {i + 1}: proof of knowledge")
+                self.report.check(
+                    "trustees.single-pok", check_single(g, t.key), f"trustee {i + 1}: proof of knowledge"
+                )
             else:
                 failures = pedersen_failures(g, t)
                 for f in failures:
                     self.report.fail(f, f"threshold group {i + 1}")
                 if not failures:
-                    self.report.check("trustees.pedersen", True, f"{t.threshold}-of-{len(t.certs)} threshold keys")
-        self.report.check("election.public-key", g.eq(election.public_key, combined_public_key(g, trustees)),
-                          "the election key is the product of the trustees' keys")  # fmt: skip
+                    self.report.check(
+                        "trustees.pedersen", True, f"{t.threshold}-of-{len(t.certs)} threshold keys"
+                    )
+        self.report.check(
+            "election.public-key",
+            g.eq(election.public_key, combined_public_key(g, trustees)),
+            "the election key is the product of the trustees' keys",
+        )
         where = f"{name}: public credentials"
         creds = get_list(loads(self.stream.take(setup["credentials"], "credentials"), where), None, where)
         bad = 0
@@ -210,11 +235,14 @@ class _Verifier:
             self.credentials[cred] = weight
         self.facts.credentials = len(self.credentials)
         if not bad:
-            self.report.check("credentials.valid", True, f"{len(creds)} public credentials, all valid group elements")
+            self.report.check(
+                "credentials.valid", True, f"{len(creds)} public credentials, all valid group elements"
+            )
 
     # --- ballots ----------------------------------------------------------------------------------------------------
-    def ballots(self, first: Event, events: Iterator[tuple[Event, str]], jobs: int | None,
-                progress: Progress | None) -> None:  # fmt: skip
+    def ballots(
+        self, first: Event, events: Iterator[tuple[Event, str]], jobs: int | None, progress: Progress | None
+    ) -> None:
         if self.election is None:
             raise FormatError(self.stream.path.name, "ballots before the Setup event")
         next_event: list[tuple[Event, str]] = []
@@ -235,7 +263,9 @@ class _Verifier:
                 if progress is not None:
                     progress(checked.index)
         ok = self.failed_ballots == 0
-        self.report.check("ballot.all", ok, f"{self.facts.ballots} ballots checked, {self.failed_ballots} invalid")
+        self.report.check(
+            "ballot.all", ok, f"{self.facts.ballots} ballots checked, {self.failed_ballots} invalid"
+        )
         for ev, _h in next_event:
             self.after_ballots(ev)
 
@@ -247,7 +277,10 @@ class _Verifier:
         if failed is None and b.credential not in self.credentials:
             failed = "ballot.credential"
         if failed is None and b.credential in self.counted and self.revote_policy == "forbidden":
-            failed, detail = "ballot.revote", "a second ballot with the same credential (revoting is forbidden)"
+            failed, detail = (
+                "ballot.revote",
+                "a second ballot with the same credential (revoting is forbidden)",
+            )
         if failed is not None:
             self.failed_ballots += 1
             if self.failed_ballots <= MAX_REPORTED_BALLOTS:
@@ -263,16 +296,21 @@ class _Verifier:
         if e is None:
             raise FormatError(name, f"{ev.type} event before the Setup event")
         if ev.type == "EncryptedTally":
-            self.sized = SizedTally.parse(self.stream.take(ev.payload, "sized encrypted tally").decode(),
-                                          f"{name}: sized_encrypted_tally")  # fmt: skip
+            self.sized = SizedTally.parse(
+                self.stream.take(ev.payload, "sized encrypted tally").decode(),
+                f"{name}: sized_encrypted_tally",
+            )
             raw = self.stream.take(self.sized.encrypted_tally, "encrypted tally").decode()
             self.tally = parse_tally(e, raw, f"{name}: encrypted_tally")
             self._check_tally(raw)
         elif ev.type == "PartialDecryption":
-            owner, payload = parse_owned(self.stream.take(ev.payload, "owned partial decryption").decode(),
-                                         f"{name}: owned_partial_decryption")  # fmt: skip
-            pd = parse_partial_decryption(e, self.stream.take(payload, "partial decryption").decode(),
-                                          f"{name}: partial_decryption")  # fmt: skip
+            owner, payload = parse_owned(
+                self.stream.take(ev.payload, "owned partial decryption").decode(),
+                f"{name}: owned_partial_decryption",
+            )
+            pd = parse_partial_decryption(
+                e, self.stream.take(payload, "partial decryption").decode(), f"{name}: partial_decryption"
+            )
             keys = {tid: pk for tid, _t, _i, pk in decryption_keys(self.facts.trustees)}
             if owner not in keys:
                 self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
@@ -286,7 +324,9 @@ class _Verifier:
                 self.partials[owner] = pd
                 self.report.check("decryption.partial", True, f"trustee {owner}: decryption factors proven")
         elif ev.type == "Result":
-            self._check_result(parse_result(e, self.stream.take(ev.payload, "result").decode(), f"{name}: result"))
+            self._check_result(
+                parse_result(e, self.stream.take(ev.payload, "result").decode(), f"{name}: result")
+            )
 
     def _check_tally(self, raw: str) -> None:
         e = self.election
@@ -302,12 +342,21 @@ class _Verifier:
                 for j, (alpha, beta) in enumerate(answer):
                     row[j] = elgamal.combine(g, row[j], elgamal.scale(g, Ciphertext(alpha, beta), w))
         self.facts.counted, self.facts.total_weight = len(self.counted), total_weight
-        self.report.check("tally.encrypted-tally", tally_json(g, acc) == raw,
-                          f"product of the {len(self.counted)} counted ballots")  # fmt: skip
-        self.report.check("tally.num-tallied", self.sized.num_tallied == len(self.counted),
-                          f"{self.sized.num_tallied} declared, {len(self.counted)} counted")  # fmt: skip
-        self.report.check("tally.total-weight", self.sized.total_weight == total_weight,
-                          f"{self.sized.total_weight} declared, {total_weight} computed")  # fmt: skip
+        self.report.check(
+            "tally.encrypted-tally",
+            tally_json(g, acc) == raw,
+            f"product of the {len(self.counted)} counted ballots",
+        )
+        self.report.check(
+            "tally.num-tallied",
+            self.sized.num_tallied == len(self.counted),
+            f"{self.sized.num_tallied} declared, {len(self.counted)} counted",
+        )
+        self.report.check(
+            "tally.total-weight",
+            self.sized.total_weight == total_weight,
+            f"{self.sized.total_weight} declared, {total_weight} computed",
+        )
 
     def _check_result(self, result: list[list[int]]) -> None:
         e = self.election
@@ -320,15 +369,18 @@ class _Verifier:
         except CombinationError as exc:
             self.report.fail("result.decryption", str(exc))
             return
-        self.report.check("result.result", check_result(e, self.tally, factors, result),
-                          f"published result {result} decrypts the encrypted tally")  # fmt: skip
+        self.report.check(
+            "result.result",
+            check_result(e, self.tally, factors, result),
+            f"published result {result} decrypts the encrypted tally",
+        )
 
     def finish(self) -> None:
         if self.election is None:
             self.report.fail("archive.setup", "the archive has no Setup event")
         self.report.facts.update(
             uuid=self.election.uuid if self.election else None,
-            ballots=self.facts.ballots, counted=self.facts.counted, result=self.facts.result,
-        )  # fmt: skip
-
-
+            ballots=self.facts.ballots,
+            counted=self.facts.counted,
+            result=self.facts.result,
+        )

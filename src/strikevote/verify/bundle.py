@@ -34,7 +34,9 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
     vote = _load_json(path / "vote.json")
     result = _load_json(path / "result.json")
     elections = _field(vote, "elections", "vote.json", list)
-    defined = {x["id"]: x for x in _field(vote, "locals", "vote.json", list) if isinstance(x, dict) and "id" in x}
+    defined = {
+        x["id"]: x for x in _field(vote, "locals", "vote.json", list) if isinstance(x, dict) and "id" in x
+    }
     published = {x.get("id"): x for x in _field(result, "locals", "result.json", list) if isinstance(x, dict)}
     counts: list[LocalCount] = []
     trustees_seen: set[str] = set()
@@ -50,8 +52,11 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
         el = facts.election
         if el is None:
             continue
-        report.check("bundle.election", el.uuid == e.get("uuid") and el.fingerprint == e.get("fingerprint"),
-                     f"local {lid}: archive election {el.uuid} matches vote.json")  # fmt: skip
+        report.check(
+            "bundle.election",
+            el.uuid == e.get("uuid") and el.fingerprint == e.get("fingerprint"),
+            f"local {lid}: archive election {el.uuid} matches vote.json",
+        )
         trustees_seen.add(_trustees_fingerprint(archive))
         pub = published.get(lid)
         if pub is None:
@@ -62,23 +67,45 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             continue
         yes, no = facts.result[0][0], facts.result[0][1]
         eligible = e.get("eligible")
-        ok = (pub.get("yes"), pub.get("no"), pub.get("ballots"), pub.get("eligible")) == (yes, no, yes + no, eligible)
-        report.check("result.locals", ok, f"local {lid}: result.json {pub.get('yes')}/{pub.get('no')} "
-                     f"= decrypted {yes}/{no}, eligible {eligible}")  # fmt: skip
+        ok = (pub.get("yes"), pub.get("no"), pub.get("ballots"), pub.get("eligible")) == (
+            yes,
+            no,
+            yes + no,
+            eligible,
+        )
+        report.check(
+            "result.locals",
+            ok,
+            f"local {lid}: result.json {pub.get('yes')}/{pub.get('no')} "
+            f"= decrypted {yes}/{no}, eligible {eligible}",
+        )
         if isinstance(eligible, int) and eligible >= yes + no:
             ok_turnout = abs(float(pub.get("turnout", -1)) - (yes + no) / max(1, eligible)) < 1e-6
             report.check("result.turnout", ok_turnout, f"local {lid}: turnout")
         d = defined.get(lid, {})
-        counts.append(LocalCount(lid, str(d.get("name", lid)), int(d.get("delegates", 1)), int(eligible or 0), yes, no))
+        counts.append(
+            LocalCount(lid, str(d.get("name", lid)), int(d.get("delegates", 1)), int(eligible or 0), yes, no)
+        )
     extra = set(published) - {e.get("local") for e in elections if isinstance(e, dict)}
-    report.check("result.locals", not extra, f"no local in result.json without an archive {sorted(extra) or ''}")
+    report.check(
+        "result.locals",
+        not extra,
+        f"no local in result.json without an archive {sorted(map(str, extra)) or ''}",
+    )
     expected_fp = vote.get("trustees_fingerprint")
-    report.check("bundle.trustees", trustees_seen == {expected_fp},
-                 "every local election shares the trustees named in vote.json")  # fmt: skip
+    report.check(
+        "bundle.trustees",
+        trustees_seen == {expected_fp},
+        "every local election shares the trustees named in vote.json",
+    )
     popular = result.get("popular", {})
     tot_yes, tot_no = sum(c.yes for c in counts), sum(c.no for c in counts)
-    report.check("result.popular", (popular.get("yes"), popular.get("no"), popular.get("ballots")) ==
-                 (tot_yes, tot_no, tot_yes + tot_no), f"union-wide {tot_yes} yes, {tot_no} no")  # fmt: skip
+    report.check(
+        "result.popular",
+        (popular.get("yes"), popular.get("no"), popular.get("ballots"))
+        == (tot_yes, tot_no, tot_yes + tot_no),
+        f"union-wide {tot_yes} yes, {tot_no} no",
+    )
     try:
         rule = load_rule(vote.get("rule", "simple-majority"))
     except RuleError as exc:
@@ -87,10 +114,16 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
     if counts:
         ev = evaluate(rule, counts)
         dl = result.get("delegates", {})
-        report.check("result.rule", ev.passed == result.get("passed"),
-                     f"rule {ev.rule} re-evaluated: {'passed' if ev.passed else 'failed'}")  # fmt: skip
-        report.check("result.delegates", (dl.get("yes"), dl.get("no")) == (ev.delegates["yes"], ev.delegates["no"]),
-                     f"delegates {ev.delegates['yes']}–{ev.delegates['no']}")  # fmt: skip
+        report.check(
+            "result.rule",
+            ev.passed == result.get("passed"),
+            f"rule {ev.rule} re-evaluated: {'passed' if ev.passed else 'failed'}",
+        )
+        report.check(
+            "result.delegates",
+            (dl.get("yes"), dl.get("no")) == (ev.delegates["yes"], ev.delegates["no"]),
+            f"delegates {ev.delegates['yes']}–{ev.delegates['no']}",
+        )
     return report
 
 
