@@ -174,8 +174,8 @@ def write_entries(entries: Sequence[Entry], dst: Path,
                     content = dumps(obj).encode()
                 name = e.name if e.keep_name else hashlib.sha256(content).hexdigest()
                 assert name is not None
-                if name != e.name:
-                    renamed[e.name or ""] = name
+                if e.name and name != e.name:
+                    renamed[e.name] = name
                 if e.kind == "event":
                     written.append(name)
                 f.write(tar_header(f"{name}.{e.kind}.json", len(content), e.timestamp))
@@ -485,9 +485,9 @@ def test_ballot_added_after_tally(setup: Setup, honest: tuple[Path, list[str], A
         event = next(e for e in entries if e.kind == "event" and e.json().get("payload") == last_ballot.name)
         at = entries.index(event) + 1
         name = hashlib.sha256(extra.encode()).hexdigest()
-        new_event = Entry("event", "0" * 64, dumps({"height": 0, "type": "Ballot", "payload": name}).encode(), 0)
-        entries[at:at] = [Entry("data", name, extra.encode(), event.timestamp), new_event]
-        new_event.timestamp = event.timestamp
+        new_event = dumps({"height": 0, "type": "Ballot", "payload": name}).encode()  # re-chained on writing
+        entries[at:at] = [Entry("data", name, extra.encode(), event.timestamp),
+                          Entry("event", None, new_event, event.timestamp)]  # fmt: skip
 
     got = failures(tamper(honest[0], tmp_path / "g.bel", edit))
     assert "tally.encrypted-tally" in got and got <= {"tally.encrypted-tally", "tally.num-tallied"}
