@@ -507,12 +507,6 @@ def _edit_result_in_place(entries: list[Entry]) -> None:
     result.keep_name = True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: verify_archive skips a data object whose content does not match its name, then raises "
-    "FormatError('referenced data object is missing') when an event references it, instead of reporting "
-    "archive.file-hash (the CLI exits 1 with a format message that does not name the check)",
-)
 def test_referenced_file_whose_content_does_not_match_its_name(
     honest: tuple[Path, list[str], Any], tmp_path: Path
 ) -> None:

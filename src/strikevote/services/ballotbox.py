@@ -191,7 +191,6 @@ def cast_batch(
     verified = iter(pool.map(_verify_job, todo, chunksize=16) if pool is not None else map(_verify_job, todo))
     outcomes: list[Receipt | BallotRejected] = []
     with db.begin() as s:
-        boards: dict[int, Any] = {}
         for j in jobs:
             if isinstance(j, BallotRejected):
                 outcomes.append(j)
@@ -206,7 +205,6 @@ def cast_batch(
                     outcomes.append(_store(s, el, v, revote, now))
             except BallotRejected as exc:
                 outcomes.append(exc)
-        del boards
     return outcomes
 
 

@@ -58,6 +58,11 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             f"local {lid}: archive election {el.uuid} matches vote.json",
         )
         trustees_seen.add(_trustees_fingerprint(archive))
+        report.check(
+            "bundle.credentials",
+            facts.credentials == e.get("eligible"),
+            f"local {lid}: {facts.credentials} credentials for {e.get('eligible')} eligible members",
+        )
         pub = published.get(lid)
         if pub is None:
             report.fail("result.locals", f"local {lid} is missing from result.json")
