@@ -38,15 +38,25 @@ TOOL_2 = Path(os.environ.get("BELENIOS_TOOL_2", "/usr/bin/belenios-tool"))
 @dataclass
 class Run:
     wall_s: float
+    user_s: float  # CPU time of the whole tree (children reaped by their parents included)
+    sys_s: float
     max_rss_kib: int  # /usr/bin/time %M: the largest single process of the tree
     tree_pss_kib: int  # sampled peak of the summed PSS of the whole tree (0 if never sampled)
+    other_load: float  # cores kept busy by *other* processes during the run, on average
     returncode: int
     stderr_tail: str = ""
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.sys_s
+
+
+QUIET = 0.25  # a run during which other processes used more than this many cores on average is "contended"
 
 
 @dataclass
 class Series:
-    """Repeated runs of one command."""
+    """Repeated runs of one command; the figures use the uncontended runs when there are any."""
 
     label: str
     command: list[str]
@@ -57,8 +67,20 @@ class Series:
         return bool(self.runs) and all(r.returncode == 0 for r in self.runs)
 
     @property
+    def quiet_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.other_load <= QUIET] or self.runs
+
+    @property
+    def contended(self) -> bool:
+        return all(r.other_load > QUIET for r in self.runs)
+
+    @property
     def wall_s(self) -> float:
-        return statistics.median(r.wall_s for r in self.runs)
+        return statistics.median(r.wall_s for r in self.quiet_runs)
+
+    @property
+    def cpu_s(self) -> float:
+        return statistics.median(r.cpu_s for r in self.quiet_runs)
 
     @property
     def max_rss_kib(self) -> int:
@@ -74,10 +96,12 @@ class Series:
             "command": self.command,
             "ok": self.ok,
             "wall_s_median": self.wall_s if self.runs else None,
-            "wall_s_runs": [r.wall_s for r in self.runs],
+            "wall_s_min": min(r.wall_s for r in self.runs) if self.runs else None,
+            "cpu_s_median": self.cpu_s if self.runs else None,
             "max_rss_kib": self.max_rss_kib if self.runs else None,
             "tree_pss_kib": self.tree_pss_kib if self.runs else None,
-            "returncodes": [r.returncode for r in self.runs],
+            "uncontended_runs": sum(r.other_load <= QUIET for r in self.runs),
+            "runs": [asdict(r) for r in self.runs],
         }
 
 
@@ -126,18 +150,46 @@ def _tree_pss_kib(root: int) -> int:
     return total
 
 
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _busy_s() -> float:
+    """CPU seconds spent by the whole machine so far (all cores, idle and iowait excluded)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / _HZ  # user nice system idle iowait irq softirq steal
+
+
+def wait_quiet(max_wait: float = 120.0, log: Callable[[str], None] | None = None) -> float:
+    """Wait (at most ``max_wait`` s) until other processes use under QUIET cores; returns their load."""
+    t_end = time.monotonic() + max_wait
+    warned = False
+    while True:
+        b0, t0 = _busy_s(), time.monotonic()
+        time.sleep(1.0)
+        load = (_busy_s() - b0) / (time.monotonic() - t0)
+        if load <= QUIET or time.monotonic() > t_end:
+            return load
+        if log and not warned:
+            log(
+                f"  [dim]machine busy ({load:.1f} cores used by others), waiting up to {max_wait:.0f} s…[/dim]"
+            )
+            warned = True
+
+
 def run_measured(
     cmd: Sequence[str],
     *,
     cwd: Path | None = None,
-    sample_every: float = 0.1,
+    sample_every: float = 0.25,
     env: dict[str, str] | None = None,
 ) -> Run:
     """Run ``cmd`` once under /usr/bin/time; wall time from fork to exit."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        full = [TIME, "-f", "%M", "-o", tf.name, *cmd]
+        full = [TIME, "-f", "%M %U %S", "-o", tf.name, *cmd]
         peak = 0
         done = threading.Event()
+        b0 = _busy_s()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             full,
@@ -156,12 +208,18 @@ def run_measured(
         sampler.start()
         _, err = proc.communicate()
         wall = time.perf_counter() - t0
+        busy = _busy_s() - b0
         done.set()
         sampler.join()
         lines = [x for x in tf.read().split("\n") if x.strip()]
-    rss = int(lines[-1]) if lines and lines[-1].strip().isdigit() else 0
+    fields = lines[-1].split() if lines else []
+    try:
+        rss, user, sys_ = int(fields[0]), float(fields[1]), float(fields[2])
+    except (IndexError, ValueError):
+        rss, user, sys_ = 0, 0.0, 0.0
+    other = max(0.0, busy - user - sys_) / wall if wall > 0 else 0.0
     tail = err.decode("utf-8", "replace")[-400:]
-    return Run(wall, rss, peak, proc.returncode, tail)
+    return Run(wall, user, sys_, rss, peak, other, proc.returncode, tail)
 
 
 def measure(
@@ -171,13 +229,25 @@ def measure(
     *,
     cwd: Path | None = None,
     log: Callable[[str], None] = print,
+    max_attempts: int | None = None,
 ) -> Series:
+    """``repeat`` runs, each started on a quiet machine; contended runs are redone (up to 3 × repeat runs)."""
     s = Series(label, list(cmd))
-    for i in range(repeat):
+    attempts = max_attempts or 3 * repeat
+    while len(s.runs) < attempts and sum(r.other_load <= QUIET for r in s.runs) < repeat:
+        wait_quiet(log=log)
         r = run_measured(cmd, cwd=cwd)
         s.runs.append(r)
         status = "ok" if r.returncode == 0 else f"EXIT {r.returncode}: {r.stderr_tail.strip()[-200:]}"
-        log(f"  {label} [{i + 1}/{repeat}]: {r.wall_s:.2f} s, {r.max_rss_kib / 1024:.0f} MiB, {status}")
+        flag = (
+            f", [yellow]contended: others used {r.other_load:.2f} cores[/yellow]"
+            if r.other_load > QUIET
+            else ""
+        )
+        log(
+            f"  {label} [{len(s.runs)}]: {r.wall_s:.2f} s wall, {r.cpu_s:.2f} s CPU, "
+            f"{r.max_rss_kib / 1024:.0f} MiB, {status}{flag}"
+        )
         if r.returncode != 0:
             break
     return s

@@ -60,6 +60,19 @@ def event_payloads(path: Path, event_type: str) -> Iterator[bytes]:
                 yield data[ev.payload]
 
 
+def setup_object(path: Path, which: str) -> bytes:
+    """The ``election``, ``trustees`` or ``credentials`` object the archive's Setup event points to."""
+    data: dict[str, bytes] = {}
+    for rec in read_records(path):
+        if rec.kind == "data":
+            data[rec.name_hash] = rec.content
+        elif rec.kind == "event":
+            ev = Event.parse(rec.content, str(path))
+            assert ev.type == "Setup" and ev.payload is not None
+            return data[json.loads(data[ev.payload])[which]]
+    raise ValueError(f"{path} has no Setup event")
+
+
 def archive_result(path: Path) -> Any:
     """The ``{"result": ...}`` object published in the archive's Result event."""
     (payload,) = list(event_payloads(path, "Result"))
@@ -75,7 +88,9 @@ def alone_in(directory: Path, archive: Path, name: str | None = None) -> Path:
     return target
 
 
-def run_tool(tool: str, args: list[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    tool: str, args: list[str], cwd: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run belenios-tool in ``cwd``; with ``check``, fail the test (showing its output) unless it exits 0."""
     proc = subprocess.run(
         [tool, *args], cwd=cwd, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False

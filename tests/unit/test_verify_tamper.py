@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +72,14 @@ def make_setup(voters: int = 4, mode: str = "both", seed: int = 11) -> Setup:
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(G, mode, 2, 3, rng)  # type: ignore[arg-type]
-    election = Election.make(group=G, public_key=combined_public_key(G, trustees), uuid=uuid,
-                             name="Strike authorization", description="Strike authorization vote",
-                             questions=(YES_NO,))  # fmt: skip
+    election = Election.make(
+        group=G,
+        public_key=combined_public_key(G, trustees),
+        uuid=uuid,
+        name="Strike authorization",
+        description="Strike authorization vote",
+        questions=(YES_NO,),
+    )
     return Setup(election, trustees, secrets, generate_credentials(G, uuid, voters, rng), rng)
 
 
@@ -89,9 +96,13 @@ def write_archive(
     (default: all, as Belenios does).  Returns the true result of that tally (``result`` overrides the
     published one)."""
     e = setup.election
-    archive = ElectionArchive.create(path, e, setup.trustees,
-                                     public_credentials_json(G, [c.public for c in setup.creds]),
-                                     timestamp=TIMESTAMP)  # fmt: skip
+    archive = ElectionArchive.create(
+        path,
+        e,
+        setup.trustees,
+        public_credentials_json(G, [c.public for c in setup.creds]),
+        timestamp=TIMESTAMP,
+    )
     for raw in raws:
         archive.add_ballot(raw)
     archive.end_ballots()
@@ -145,8 +156,11 @@ def read_entries(path: Path) -> list[Entry]:
     return out
 
 
-def write_entries(entries: Sequence[Entry], dst: Path,
-                  event_hook: Callable[[int, dict[str, Any], list[str]], None] | None = None) -> None:  # fmt: skip
+def write_entries(
+    entries: Sequence[Entry],
+    dst: Path,
+    event_hook: Callable[[int, dict[str, Any], list[str]], None] | None = None,
+) -> None:
     """Write the records, re-hashing changed data objects, updating every reference to them and re-chaining the
     events (parent = previous event as written, height = position).  ``event_hook(height, event, written)`` may
     then alter an event (``written`` lists the names of the events already written)."""
@@ -197,8 +211,12 @@ def payloads(entries: Sequence[Entry], event_type: str) -> list[Entry]:
     return [p for t, p in index_entries(entries)[1] if t == event_type]
 
 
-def tamper(src: Path, dst: Path, edit: Callable[[list[Entry]], None],
-           event_hook: Callable[[int, dict[str, Any], list[str]], None] | None = None) -> Path:  # fmt: skip
+def tamper(
+    src: Path,
+    dst: Path,
+    edit: Callable[[list[Entry]], None],
+    event_hook: Callable[[int, dict[str, Any], list[str]], None] | None = None,
+) -> Path:
     entries = read_entries(src)
     edit(entries)
     write_entries(entries, dst, event_hook)
@@ -227,7 +245,9 @@ def resign(setup: Setup, voter: int, obj: dict[str, Any], *, sign: bool = True) 
     h = sha256_b64(dumps(unsigned))
     proof = obj["signature"]["proof"]
     if sign:
-        proof = proof_json(proofs.prove_knowledge(G, setup.secret(voter), f"sig|{h}|", DeterministicRandomness(h)))
+        proof = proof_json(
+            proofs.prove_knowledge(G, setup.secret(voter), f"sig|{h}|", DeterministicRandomness(h))
+        )
     return dumps({**unsigned, "signature": {"hash": h, "proof": proof}})
 
 
@@ -256,7 +276,9 @@ def test_honest_archive_is_valid(honest: tuple[Path, list[str], list[list[int]]]
     assert result == [[3, 1]] and facts.result == result and facts.counted == 4
 
 
-def test_rewriting_without_change_is_byte_identical(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+def test_rewriting_without_change_is_byte_identical(
+    honest: tuple[Path, list[str], Any], tmp_path: Path
+) -> None:
     """The rewriting helper itself changes nothing unless asked (so each tamper below is the only change)."""
     path = honest[0]
     out = tamper(path, tmp_path / "same.bel", lambda entries: None)
@@ -279,14 +301,21 @@ def test_swapped_ciphertexts_counted_anyway_fail_ballot_and_tally(setup: Setup, 
     assert true_result == [[1, 2]]  # the voter's Yes became a No
     got = failures(tmp_path / "a.bel")
     assert {"ballot.signature", "tally.encrypted-tally", "tally.num-tallied"} <= got
-    assert got <= {"ballot.signature", "ballot.all", "tally.encrypted-tally", "tally.num-tallied",
-                   "tally.total-weight"}  # fmt: skip
+    assert got <= {
+        "ballot.signature",
+        "ballot.all",
+        "tally.encrypted-tally",
+        "tally.num-tallied",
+        "tally.total-weight",
+    }
 
 
 def test_swapped_ciphertexts_with_recomputed_hash_fail_signature_proof(setup: Setup, tmp_path: Path) -> None:
     raw = resign(setup, 1, swap_choices(setup.ballot(1, YES)), sign=False)
     b = parse_ballot(G, raw)
-    assert b.signature_hash == sha256_b64(dumps({k: v for k, v in json.loads(raw).items() if k != "signature"}))
+    assert b.signature_hash == sha256_b64(
+        dumps({k: v for k, v in json.loads(raw).items() if k != "signature"})
+    )
     write_archive(tmp_path / "a.bel", setup, [setup.ballot(0, YES), raw], counted=[0])
     assert failures(tmp_path / "a.bel") == {"ballot.signature", "ballot.all"}
 
@@ -409,7 +438,9 @@ def _partials(entries: list[Entry]) -> dict[int, Entry]:
 
 
 @pytest.mark.parametrize("owner", [1, 4])  # the Single trustee; the third Pedersen member (not needed)
-def test_bad_partial_decryption_factor(honest: tuple[Path, list[str], Any], tmp_path: Path, owner: int) -> None:
+def test_bad_partial_decryption_factor(
+    honest: tuple[Path, list[str], Any], tmp_path: Path, owner: int
+) -> None:
     def edit(entries: list[Entry]) -> None:
         pd = _partials(entries)[owner]
         obj = pd.json()
@@ -472,8 +503,11 @@ def test_ballot_dropped_after_tally(honest: tuple[Path, list[str], Any], tmp_pat
         entries.remove(event)
 
     got = failures(tamper(honest[0], tmp_path / "g.bel", edit))
-    assert {"tally.encrypted-tally", "tally.num-tallied"} <= got <= {
-        "tally.encrypted-tally", "tally.num-tallied", "tally.total-weight"}  # fmt: skip
+    assert (
+        {"tally.encrypted-tally", "tally.num-tallied"}
+        <= got
+        <= {"tally.encrypted-tally", "tally.num-tallied", "tally.total-weight"}
+    )
 
 
 def test_ballot_added_after_tally(setup: Setup, honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
@@ -486,8 +520,10 @@ def test_ballot_added_after_tally(setup: Setup, honest: tuple[Path, list[str], A
         at = entries.index(event) + 1
         name = hashlib.sha256(extra.encode()).hexdigest()
         new_event = dumps({"height": 0, "type": "Ballot", "payload": name}).encode()  # re-chained on writing
-        entries[at:at] = [Entry("data", name, extra.encode(), event.timestamp),
-                          Entry("event", None, new_event, event.timestamp)]  # fmt: skip
+        entries[at:at] = [
+            Entry("data", name, extra.encode(), event.timestamp),
+            Entry("event", None, new_event, event.timestamp),
+        ]
 
     got = failures(tamper(honest[0], tmp_path / "g.bel", edit))
     assert "tally.encrypted-tally" in got and got <= {"tally.encrypted-tally", "tally.num-tallied"}
@@ -527,7 +563,8 @@ def test_cli_referenced_file_whose_content_does_not_match_its_name(
 
 
 def run_cli(path: Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["verify", "--jobs", "1", str(path)])
+    # a wide terminal: Rich wraps at 80 columns when not on a tty, which would split the details we grep for
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["verify", "--jobs", "1", str(path)])
     assert "Traceback" not in result.output, result.output
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"the CLI raised {result.exception!r}\n{result.output}")
@@ -594,6 +631,18 @@ def test_cli_truncated_archive(honest: tuple[Path, list[str], Any], tmp_path: Pa
     assert "truncated.bel" in one_line(err)
 
 
+def test_cli_archive_truncated_in_final_padding(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+    data = honest[0].read_bytes()
+    *_, last = read_records(honest[0])
+    assert (
+        -len(last.content) % BLOCK > 50
+    )  # the cut below falls inside the padding: every content byte is kept
+    bad = tmp_path / "truncated.bel"
+    bad.write_bytes(data[:-50])
+    code, out, err = run_cli(bad)
+    assert code == 2, (code, out, err)
+
+
 @pytest.mark.parametrize(
     "content",
     [b"", b"hello, world\n", b"\x01" * 2048, b"PK\x03\x04" + b"\x00" * 1020, b"{}" + b" " * 600],
@@ -630,11 +679,24 @@ def _edit_setup_object(entries: list[Entry], which: str, change: Callable[[bytes
         ("trustees", lambda c: b"[[" + c, "trustees"),
         ("credentials", lambda c: c.replace(b'"', b"'"), "credentials"),
     ],
-    ids=["unknown-group", "election-bad-json", "election-version", "trustees-bad-json", "credentials-bad-json"],
+    ids=[
+        "unknown-group",
+        "election-bad-json",
+        "election-version",
+        "trustees-bad-json",
+        "credentials-bad-json",
+    ],
 )
-def test_cli_unreadable_setup(honest: tuple[Path, list[str], Any], tmp_path: Path, which: str,
-                              change: Callable[[bytes], bytes], field: str) -> None:  # fmt: skip
-    path = tamper(honest[0], tmp_path / "setup.bel", lambda entries: _edit_setup_object(entries, which, change))
+def test_cli_unreadable_setup(
+    honest: tuple[Path, list[str], Any],
+    tmp_path: Path,
+    which: str,
+    change: Callable[[bytes], bytes],
+    field: str,
+) -> None:
+    path = tamper(
+        honest[0], tmp_path / "setup.bel", lambda entries: _edit_setup_object(entries, which, change)
+    )
     code, out, err = run_cli(path)
     assert code == 2, (code, out, err)
     line = one_line(err)
@@ -672,8 +734,9 @@ ED25519_BAD_POINTS = {
 
 @pytest.mark.parametrize("field", ["alpha", "beta", "credential"])
 @pytest.mark.parametrize("point", sorted(ED25519_BAD_POINTS))
-def test_cli_ballot_with_bad_point(honest: tuple[Path, list[str], Any], tmp_path: Path, field: str,
-                                   point: str) -> None:  # fmt: skip
+def test_cli_ballot_with_bad_point(
+    honest: tuple[Path, list[str], Any], tmp_path: Path, field: str, point: str
+) -> None:
     value = ED25519_BAD_POINTS[point]
 
     def edit(entries: list[Entry]) -> None:
@@ -691,4 +754,77 @@ def test_cli_ballot_with_bad_point(honest: tuple[Path, list[str], Any], tmp_path
     code, out, err = run_cli(path)
     assert code in (1, 2)
     text = out + err
-    assert "ballot #2" in text and (f".{field}" if field != "credential" else ".credential") in text, text
+    assert "ballot #2" in text and f".{field}" in text, text
+
+
+@pytest.mark.parametrize("point", ["identity", "order8", "y=p", "upper-case"])
+@pytest.mark.parametrize("where", ["election.public_key", "trustee.public_key", "credential"])
+def test_cli_setup_with_bad_point(
+    honest: tuple[Path, list[str], Any], tmp_path: Path, where: str, point: str
+) -> None:
+    value = ED25519_BAD_POINTS[point]
+
+    def edit(entries: list[Entry]) -> None:
+        if where == "election.public_key":
+            _edit_setup_object(entries, "election", lambda c: _set_key(c, ["public_key"], value))
+        elif where == "trustee.public_key":
+            _edit_setup_object(entries, "trustees", lambda c: _set_key(c, [0, 1, "public_key"], value))
+        else:
+            _edit_setup_object(entries, "credentials", lambda c: _set_key(c, [2], value))
+
+    path = tamper(honest[0], tmp_path / "k.bel", edit)
+    code, out, err = run_cli(path)
+    field = where.split(".")[-1]
+    assert_rejected(code, out, err, "k.bel" if code == 2 else "INVALID", field)
+    if code == 1 and err.strip():  # a format error: one line on stderr naming the archive and the field
+        line = one_line(err)
+        assert "k.bel" in line and field in line, line
+
+
+def _set_key(content: bytes, path: list[Any], value: str) -> bytes:
+    obj = json.loads(content)
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return dumps(obj).encode()
+
+
+def test_cli_ballot_not_json(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+    def edit(entries: list[Entry]) -> None:
+        ballot = payloads(entries, "Ballot")[2]
+        ballot.content = ballot.content[:-1]
+
+    path = tamper(honest[0], tmp_path / "j.bel", edit)
+    code, out, err = run_cli(path)
+    assert code == 1, (code, out, err)
+    assert "ballot.format" in out and "ballot #3" in out and "JSON" in out, out
+
+
+def test_cli_entry_point_exit_codes(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+    """The installed ``strikevote`` script, in a real process: 0 valid, 1 invalid, 2 unreadable; no traceback."""
+    exe = Path(sys.executable).parent / "strikevote"
+    if not exe.is_file():
+        pytest.skip(f"{exe} is not installed")
+
+    def edit(entries: list[Entry]) -> None:
+        (result,) = payloads(entries, "Result")
+        result.set_json({"result": [[0, 4]]})
+
+    junk = tmp_path / "junk.bel"
+    junk.write_bytes(b"not an archive\n")
+    cases = [(honest[0], 0), (tamper(honest[0], tmp_path / "bad.bel", edit), 1), (junk, 2)]
+    for path, expected in cases:
+        proc = subprocess.run(
+            [str(exe), "verify", "--jobs", "1", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == expected, (path, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stdout + proc.stderr
+        if expected == 1:
+            assert "result.result" in proc.stdout
+        if expected == 2:
+            assert "junk.bel" in one_line(proc.stderr)

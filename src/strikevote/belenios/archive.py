@@ -120,7 +120,8 @@ def read_records(path: Path) -> Iterator[Record]:
             content = f.read(size)
             if len(content) < size:
                 raise ArchiveError(f"{path}: truncated record {name} at byte {offset}")
-            f.read(-size % BLOCK)
+            if len(f.read(-size % BLOCK)) < -size % BLOCK:
+                raise ArchiveError(f"{path}: truncated record {name} at byte {offset} (padding cut short)")
             if first:
                 if name != "BELENIOS":
                     raise ArchiveError(f"{path}: not a Belenios archive (first record is {name!r})")

@@ -23,8 +23,8 @@ def verify(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
 ) -> None:
     """Verify a vote bundle or a Belenios archive independently of whoever produced it."""
-    err = Console(stderr=True)
-    out = Console()
+    err = Console(stderr=True, soft_wrap=True)
+    out = Console(soft_wrap=True)
     if not path.exists():
         typer.echo(f"strikevote verify: {path}: no such file or directory", err=True)
         raise typer.Exit(EXIT_UNREADABLE)
