@@ -70,9 +70,12 @@ def test_valid_definition_loads_and_round_trips(tmp_path: Path) -> None:
         (lambda t: t.replace('rule = "articles-iatse"', 'rule = "no-such-rule"'), "rule"),
         (lambda t: t.replace("k = 2", "k = 4"), "1 <= k <= n"),
         (lambda t: t.replace('timezone = "America/Los_Angeles"', 'timezone = "Mars/Olympus"'), "time zone"),
-        (lambda t: t.replace("closes = 2023-04-17T23:59:00", "closes = 2023-04-01T00:00:00"), "'closes' must be after"),
+        (
+            lambda t: t.replace("closes = 2023-04-17T23:59:00", "closes = 2023-04-01T00:00:00"),
+            "'closes' must be after",
+        ),
         (lambda t: t.replace("grace_days = 30", "grace_days = -1"), "grace_days"),
-        (lambda t: t.replace('id = 44', 'id = "wgaw"'), "duplicate local id"),
+        (lambda t: t.replace("id = 44", 'id = "wgaw"'), "duplicate local id"),
         (lambda t: t.replace("delegates = 3", 'delegates = "three"'), "'delegates'"),
         (lambda t: t.replace('name = "WGA West"\n', 'name = "WGA West"\nsize = 3\n'), "unknown key 'size'"),
         (lambda t: t.replace('union = "Writers Guild of America"\n', ""), "missing key 'union'"),
@@ -126,10 +129,31 @@ def test_scaling_keeps_proportions() -> None:
     ("data", "message"),
     [
         ({"union": "U", "question": "Q", "locals": []}, "at least one"),
-        ({"union": "U", "question": "Q", "locals": [{"id": "a", "eligible": 3, "yes": 3, "no": 1}]}, "exceeds"),
-        ({"union": "U", "question": "Q", "locals": [{"id": "a", "eligible": 3, "yes": 1, "no": 1, "x": 1}]}, "'x'"),
-        ({"union": "U", "question": "Q", "locals": [{"id": "a", "eligible": -1, "yes": 0, "no": 0}]}, "eligible"),
-        ({"union": "U", "question": "Q", "rule": "nope", "locals": [{"id": "a", "eligible": 1, "yes": 0, "no": 0}]}, "rule"),
+        (
+            {"union": "U", "question": "Q", "locals": [{"id": "a", "eligible": 3, "yes": 3, "no": 1}]},
+            "exceeds",
+        ),
+        (
+            {
+                "union": "U",
+                "question": "Q",
+                "locals": [{"id": "a", "eligible": 3, "yes": 1, "no": 1, "x": 1}],
+            },
+            "'x'",
+        ),
+        (
+            {"union": "U", "question": "Q", "locals": [{"id": "a", "eligible": -1, "yes": 0, "no": 0}]},
+            "eligible",
+        ),
+        (
+            {
+                "union": "U",
+                "question": "Q",
+                "rule": "nope",
+                "locals": [{"id": "a", "eligible": 1, "yes": 0, "no": 0}],
+            },
+            "rule",
+        ),
         ({"question": "Q", "locals": [{"id": "a", "eligible": 1, "yes": 0, "no": 0}]}, "'union'"),
     ],
 )

@@ -17,11 +17,17 @@ from strikevote.services.errors import ServiceError
 def demo(
     preset: Annotated[str | None, typer.Option(help=f"A built-in scenario: {', '.join(PRESETS)}.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="A scenario TOML file (see README).")] = None,
-    members: Annotated[int | None, typer.Option(help="Scale the scenario to about this many members.")] = None,
+    members: Annotated[
+        int | None, typer.Option(help="Scale the scenario to about this many members.")
+    ] = None,
     group: Annotated[str, typer.Option(help="Ed25519 or BELENIOS-2048.")] = "Ed25519",
-    db: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the output directory).")] = None,
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (default: SQLite in the output directory).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory for the bundle.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible simulation (never for real votes).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for a reproducible simulation (never for real votes).")
+    ] = None,
 ) -> None:
     """Run a whole simulated vote: roll, trustees, credentials, ballots, tally, decryption, result, report."""
     console = Console()
@@ -43,8 +49,14 @@ def demo(
     console.print(outcome.result["announcement"], highlight=False)
     console.print()
     status = "[bold green]VALID[/bold green]" if outcome.valid else "[bold red]INVALID[/bold red]"
-    console.print(f"Independent verification: {status} ({', '.join(outcome.failures) or 'all checks passed'})")
-    console.print(f"Bundle: {outcome.out}  (vote.json, locals/*.bel, result.json, report.html)", highlight=False)
-    console.print("Phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items()), highlight=False)
+    console.print(
+        f"Independent verification: {status} ({', '.join(outcome.failures) or 'all checks passed'})"
+    )
+    console.print(
+        f"Bundle: {outcome.out}  (vote.json, locals/*.bel, result.json, report.html)", highlight=False
+    )
+    console.print(
+        "Phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items()), highlight=False
+    )
     if not outcome.valid:
         raise typer.Exit(1)

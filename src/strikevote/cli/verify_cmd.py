@@ -19,7 +19,9 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 def verify(
     path: Annotated[Path, typer.Argument(help="A vote bundle directory or one Belenios .bel archive.")],
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
 ) -> None:
     """Verify a vote bundle or a Belenios archive independently of whoever produced it."""
@@ -42,7 +44,9 @@ def verify(
         elif not quiet:
             out.print(f"[green]ok[/green]   {c.name}: {c.detail}", highlight=False)
     if report.valid:
-        out.print(f"[bold green]VALID[/bold green] {path}: {len(report.checks)} checks passed", highlight=False)
+        out.print(
+            f"[bold green]VALID[/bold green] {path}: {len(report.checks)} checks passed", highlight=False
+        )
         raise typer.Exit(EXIT_VALID)
     names = sorted({c.name for c in report.failures})
     out.print(f"[bold red]INVALID[/bold red] {path}: failed {', '.join(names)}", highlight=False)
