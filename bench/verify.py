@@ -416,6 +416,9 @@ def bench_group(args: argparse.Namespace, group: str) -> dict[str, Any]:
         skip = series.get("belenios-tool 3.0 --skip-ballot-check")
         vb["extrapolated_verify_all_s"] = skip.wall_s + n * vb["per_ballot_s"] if skip and skip.ok else None
         vb["extrapolated_verify_ballot_loop_s"] = n * vb["call_on_full_archive_s_median"]
+        full = series.get("belenios-tool 3.0")
+        if skip and skip.ok and full and full.ok:
+            vb["per_ballot_from_verify_minus_skip_s"] = (full.wall_s - skip.wall_s) / n
         out["verify_ballot_3"] = vb
 
     ops = count_ops(sample)
@@ -502,6 +505,12 @@ def report(results: dict[str, Any], n: int, small: int) -> None:
                 f"and loading the Setup ({vb['call_valid_s_median'] * 1e3:.0f} ms vs "
                 f"{vb['call_malformed_s_median'] * 1e3:.0f} ms per call)."
             )
+            if vb.get("per_ballot_from_verify_minus_skip_s"):
+                console.print(
+                    f"    cross-check: (verify − verify --skip-ballot-check) ÷ N = "
+                    f"{vb['per_ballot_from_verify_minus_skip_s'] * 1e3:.2f} ms per ballot (3.0 does the work, "
+                    "then drops the outcome)"
+                )
             if vb.get("extrapolated_verify_all_s"):
                 console.print(
                     f"    ⇒ checking all {n} ballots: ≈ {vb['extrapolated_verify_all_s']:.1f} s "

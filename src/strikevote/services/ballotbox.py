@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -189,23 +189,113 @@ def cast_batch(
         )
     todo = [j for j in jobs if not isinstance(j, BallotRejected)]
     verified = iter(pool.map(_verify_job, todo, chunksize=16) if pool is not None else map(_verify_job, todo))
+    checked: list[Verified | BallotRejected] = [
+        j if isinstance(j, BallotRejected) else next(verified) for j in jobs
+    ]
+    try:
+        with db.begin() as s:
+            return _store_batch(s, els, checked, revote, now)
+    except (IntegrityError, OperationalError):
+        # A concurrent writer moved a chain tip: fall back to one transaction per ballot, with retries.
+        return [v if isinstance(v, BallotRejected) else _cast_verified(db, vote_id, v, now) for v in checked]
+
+
+def _cast_verified(
+    db: sessionmaker[Session], vote_id: str, v: Verified, now: datetime
+) -> Receipt | BallotRejected:
+    try:
+        return cast(db, vote_id, v.raw, now)
+    except BallotRejected as exc:
+        return exc
+
+
+def _store_batch(
+    s: Session,
+    els: dict[str, models.Election],
+    checked: list[Verified | BallotRejected],
+    revote: str,
+    now: datetime,
+) -> list[Receipt | BallotRejected]:
+    """The checks of :func:`_store` for a whole batch with a few set queries, then one flush."""
+    by_election: dict[int, list[Verified]] = {}
+    for v in checked:
+        if isinstance(v, Verified):
+            by_election.setdefault(els[v.uuid].id, []).append(v)
+    known: dict[int, set[str]] = {}
+    last_seq: dict[tuple[int, str], int] = {}
+    trackers: dict[int, set[str]] = {}
+    boards: dict[int, Board] = {}
+    for eid, vs in by_election.items():
+        creds = sorted({v.credential for v in vs})
+        known[eid], trackers[eid] = set(), set()
+        for chunk in _chunks(creds, 500):
+            known[eid].update(
+                s.scalars(
+                    select(models.Credential.public).where(
+                        models.Credential.election_id == eid, models.Credential.public.in_(chunk)
+                    )
+                )
+            )
+            for cred, seq in s.execute(
+                select(models.Ballot.credential, func.max(models.Ballot.seq))
+                .where(models.Ballot.election_id == eid, models.Ballot.credential.in_(chunk))
+                .group_by(models.Ballot.credential)
+            ):
+                last_seq[(eid, cred)] = seq
+        for chunk in _chunks(sorted({v.tracker for v in vs}), 500):
+            trackers[eid].update(
+                s.scalars(
+                    select(models.Ballot.tracker).where(
+                        models.Ballot.election_id == eid, models.Ballot.tracker.in_(chunk)
+                    )
+                )
+            )
+        boards[eid] = Board(s, eid)
     outcomes: list[Receipt | BallotRejected] = []
-    with db.begin() as s:
-        for j in jobs:
-            if isinstance(j, BallotRejected):
-                outcomes.append(j)
-                continue
-            v = next(verified)
+    with s.no_autoflush:
+        for v in checked:
             if isinstance(v, BallotRejected):
                 outcomes.append(v)
                 continue
             el = els[v.uuid]
-            try:
-                with s.begin_nested():
-                    outcomes.append(_store(s, el, v, revote, now))
-            except BallotRejected as exc:
-                outcomes.append(exc)
+            eid = el.id
+            seq = last_seq.get((eid, v.credential), 0)
+            if v.credential not in known[eid]:
+                outcomes.append(
+                    BallotRejected("unknown-credential", "the credential is not on this local's list")
+                )
+            elif v.tracker in trackers[eid]:
+                outcomes.append(BallotRejected("duplicate", "this exact ballot was already cast (replay)"))
+            elif seq and revote == "forbidden":
+                outcomes.append(
+                    BallotRejected(
+                        "revote", "a ballot was already cast with this credential (revoting is forbidden)"
+                    )
+                )
+            else:
+                board = boards[eid]
+                h = board.add_data(v.raw, new=True)
+                height, _ = board.add_event("Ballot", h)
+                s.add(
+                    models.Ballot(
+                        election_id=eid,
+                        credential=v.credential,
+                        seq=seq + 1,
+                        tracker=v.tracker,
+                        record_hash=h,
+                        height=height,
+                        cast_at=now,
+                    )
+                )
+                last_seq[(eid, v.credential)] = seq + 1
+                trackers[eid].add(v.tracker)
+                outcomes.append(Receipt(v.tracker, el.local_id, el.uuid, height))
     return outcomes
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def worker_pool(jobs: int | None = None) -> Any:

@@ -38,10 +38,10 @@ class Board:
         )
         self.seq = seq or 0
 
-    def add_data(self, content: str) -> str:
+    def add_data(self, content: str, *, new: bool = False) -> str:
+        """Store a data object once; ``new=True`` skips the lookup when the caller knows it is not there."""
         h = hashlib.sha256(content.encode("utf-8")).hexdigest()
-        exists = self.session.get(models.Record, (self.election_id, h))
-        if exists is None:
+        if new or self.session.get(models.Record, (self.election_id, h)) is None:
             self.seq += 1
             self.session.add(
                 models.Record(election_id=self.election_id, hash=h, seq=self.seq, content=content)

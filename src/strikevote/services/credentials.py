@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.header import Header
 from pathlib import Path
 
 from sqlalchemy import select
@@ -37,7 +37,7 @@ class Letter:
 
 
 def _letter(
-    defn_union: str,
+    union: str,
     title: str,
     local_name: str,
     member_name: str,
@@ -45,12 +45,12 @@ def _letter(
     uuid: str,
     credential: str,
     closes: datetime,
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["To"] = email
-    msg["From"] = "credential-authority@strikevote.invalid"
-    msg["Subject"] = f"{defn_union}: your voting credential — {title}"
-    msg.set_content(
+) -> bytes:
+    """A plain-text RFC 5322 message (built by hand: ``email.message`` costs a millisecond per letter)."""
+    subject = f"{union}: your voting credential - {title}"
+    if not subject.isascii():
+        subject = Header(subject, "utf-8").encode()
+    body = (
         f"Dear {member_name},\n\n"
         f"You are eligible to vote in {title} as a member of {local_name}.\n\n"
         f"  Election: {uuid}\n  Your credential: {credential}\n\n"
@@ -58,7 +58,11 @@ def _letter(
         "After you vote you will receive a receipt (your ballot's tracker); check that it appears on the public\n"
         "bulletin board. The server never sees this credential, only its public part.\n"
     )
-    return msg
+    headers = (
+        f"To: {email}\nFrom: credential-authority@strikevote.invalid\nSubject: {subject}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+    )
+    return (headers + body).encode("utf-8")
 
 
 def issue_credentials(
@@ -104,7 +108,7 @@ def issue_credentials(
                 )
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f:
-                    f.write(bytes(msg))
+                    f.write(msg)
                 letters.append(Letter(m.member_id, el.local_id, m.email or "", el.uuid, pair.private, path))
                 s.add(
                     models.Outbox(
