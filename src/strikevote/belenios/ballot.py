@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from strikevote.belenios.codec import check_object, dumps, get_list, get_str, loads
+from strikevote.belenios.codec import check_object, decode_element, dumps, get_list, get_str, loads
 from strikevote.belenios.election import Election, Question
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto import elgamal, proofs
@@ -94,14 +94,8 @@ def parse_proof(group: Group[Any], obj: Any, where: str) -> Proof:
 
 def parse_ciphertext(group: Group[Any], obj: Any, where: str) -> Ciphertext[Any]:
     obj = check_object(obj, where, ("alpha", "beta"))
-    try:
-        alpha = group.decode(obj["alpha"])
-    except CryptoError as exc:
-        raise FormatError(f"{where}.alpha", str(exc)) from None
-    try:
-        beta = group.decode(obj["beta"])
-    except CryptoError as exc:
-        raise FormatError(f"{where}.beta", str(exc)) from None
+    alpha = decode_element(group, obj["alpha"], f"{where}.alpha")
+    beta = decode_element(group, obj["beta"], f"{where}.beta")
     return Ciphertext(alpha, beta)
 
 
@@ -112,10 +106,7 @@ def parse_proof_list(group: Group[Any], obj: Any, where: str) -> tuple[Proof, ..
 def parse_ballot(group: Group[Any], raw: str, where: str = "ballot") -> Ballot:
     """Parse and decode (validating every element) without checking any proof."""
     obj = check_object(loads(raw, where), where, BALLOT_FIELDS)
-    try:
-        credential = group.decode(get_str(obj, "credential", where))
-    except CryptoError as exc:
-        raise FormatError(f"{where}.credential", str(exc)) from None
+    credential = decode_element(group, obj["credential"], f"{where}.credential")
     answers = []
     for i, a in enumerate(get_list(obj, "answers", where)):
         w = f"{where}.answers[{i}]"

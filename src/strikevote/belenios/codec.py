@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from strikevote.belenios.errors import FormatError, UnreadableError
+from strikevote.crypto.errors import CryptoError
+from strikevote.crypto.group import Group
 
 
 def dumps(obj: Any) -> str:
@@ -64,3 +66,13 @@ def get_list(obj: Any, key: str | None, where: str) -> list[Any]:
     if not isinstance(value, list):
         raise FormatError(f"{where}.{key}" if key else where, "expected a list")
     return value
+
+
+def decode_element(group: Group[Any], value: Any, where: str) -> Any:
+    """A group element from outside: a string, canonical, validated; errors name the field."""
+    if not isinstance(value, str):
+        raise FormatError(where, "expected a group element string")
+    try:
+        return group.decode(value)
+    except CryptoError as exc:
+        raise FormatError(where, str(exc)) from None

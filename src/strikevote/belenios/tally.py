@@ -11,28 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from strikevote.belenios.ballot import Answer, ciphertext_json, parse_ciphertext, parse_proof, proof_json
-from strikevote.belenios.codec import check_object, dumps, get_int, get_list, get_str, loads
+from strikevote.belenios.codec import check_object, decode_element, dumps, get_int, get_list, get_str, loads
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
 from strikevote.crypto import elgamal, proofs, threshold
 from strikevote.crypto.dlog import discrete_log
 from strikevote.crypto.elgamal import Ciphertext
-from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
 
 EncryptedTally = list[list[Ciphertext[Any]]]
-
-
-def _decode(group: Group[Any], s: Any, where: str) -> Any:
-    if not isinstance(s, str):
-        raise FormatError(where, "expected a group element string")
-    try:
-        return group.decode(s)
-    except CryptoError as exc:
-        raise FormatError(where, str(exc)) from None
 
 
 def _check_shape(election: Election, value: Any, where: str) -> list[list[Any]]:
@@ -127,7 +117,7 @@ def parse_partial_decryption(
     ps = _check_shape(election, obj["decryption_proofs"], f"{where}.decryption_proofs")
     return PartialDecryption(
         [
-            [_decode(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)]
+            [decode_element(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)]
             for i, row in enumerate(fs)
         ],
         [

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strikevote.belenios.ballot import parse_proof, proof_json
-from strikevote.belenios.codec import check_object, dumps, get_int, get_list, get_str, loads
+from strikevote.belenios.codec import check_object, decode_element, dumps, get_int, get_list, get_str, loads
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto import proofs, threshold
-from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
@@ -99,22 +98,13 @@ def certs_sig_message(group: Group[Any], certs: Sequence[SignedMessage], coefexp
 # --- parsing ----------------------------------------------------------------------------------------------------
 
 
-def _decode(group: Group[Any], s: Any, where: str) -> Any:
-    if not isinstance(s, str):
-        raise FormatError(where, "expected a group element string")
-    try:
-        return group.decode(s)
-    except CryptoError as exc:
-        raise FormatError(where, str(exc)) from None
-
-
 def parse_public_key(group: Group[Any], obj: Any, where: str) -> TrusteePublicKey:
     obj = check_object(obj, where, PUBLIC_KEY_FIELDS, optional=("signature", "name"))
     signature = parse_proof(group, obj["signature"], f"{where}.signature") if "signature" in obj else None
     name = get_str(obj, "name", where) if "name" in obj else None
     return TrusteePublicKey(
         parse_proof(group, obj["pok"], f"{where}.pok"),
-        _decode(group, obj["public_key"], f"{where}.public_key"),
+        decode_element(group, obj["public_key"], f"{where}.public_key"),
         signature,
         name,
     )
@@ -135,8 +125,8 @@ def parse_cert_keys(group: Group[Any], message: str, where: str) -> CertKeys:
     if context is not None:
         context = check_object(context, f"{where}.context", ("group", "size", "threshold", "index"))
     return CertKeys(
-        _decode(group, obj["verification"], f"{where}.verification"),
-        _decode(group, obj["encryption"], f"{where}.encryption"),
+        decode_element(group, obj["verification"], f"{where}.verification"),
+        decode_element(group, obj["encryption"], f"{where}.encryption"),
         context,
     )
 
@@ -144,7 +134,7 @@ def parse_cert_keys(group: Group[Any], message: str, where: str) -> CertKeys:
 def parse_coefexps(group: Group[Any], message: str, where: str) -> tuple[Any, ...]:
     obj = check_object(loads(message, where), where, ("coefexps",))
     values = get_list(obj, "coefexps", where)
-    return tuple(_decode(group, a, f"{where}.coefexps[{i}]") for i, a in enumerate(values))
+    return tuple(decode_element(group, a, f"{where}.coefexps[{i}]") for i, a in enumerate(values))
 
 
 def parse_pedersen(group: Group[Any], obj: Any, where: str) -> Pedersen:

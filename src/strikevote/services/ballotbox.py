@@ -98,15 +98,46 @@ def _check_open(s: Session, vote_id: str, now: datetime) -> str:
     return defn.revote
 
 
+def _refusal(listed: bool, replay: bool, previous_seq: int, revote: str) -> BallotRejected | None:
+    """The ballot box's policy, once for both casting paths."""
+    if not listed:
+        return BallotRejected("unknown-credential", "the credential is not on this local's list")
+    if replay:
+        return BallotRejected("duplicate", "this exact ballot was already cast (replay)")
+    if previous_seq and revote == "forbidden":
+        return BallotRejected(
+            "revote", "a ballot was already cast with this credential (revoting is forbidden)"
+        )
+    return None
+
+
+def _append(s: Session, board: Board, el: models.Election, v: Verified, seq: int, now: datetime) -> Receipt:
+    """Ballot data, Ballot event and ballot row; ``seq`` is the credential's new ballot number."""
+    h = board.add_data(v.raw, new=True)  # new: the tracker (hash of the same bytes) was checked unseen
+    height, _ = board.add_event("Ballot", h)
+    s.add(
+        models.Ballot(
+            election_id=el.id,
+            credential=v.credential,
+            seq=seq,
+            tracker=v.tracker,
+            record_hash=h,
+            height=height,
+            cast_at=now,
+        )
+    )
+    return Receipt(v.tracker, el.local_id, el.uuid, height)
+
+
 def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datetime) -> Receipt:
-    if s.get(models.Credential, (el.id, v.credential)) is None:
-        raise BallotRejected("unknown-credential", "the credential is not on this local's list")
-    if s.scalar(
-        select(func.count())
-        .select_from(models.Ballot)
-        .where(models.Ballot.election_id == el.id, models.Ballot.tracker == v.tracker)
-    ):
-        raise BallotRejected("duplicate", "this exact ballot was already cast (replay)")
+    listed = s.get(models.Credential, (el.id, v.credential)) is not None
+    replay = bool(
+        s.scalar(
+            select(func.count())
+            .select_from(models.Ballot)
+            .where(models.Ballot.election_id == el.id, models.Ballot.tracker == v.tracker)
+        )
+    )
     seq = (
         s.scalar(
             select(func.max(models.Ballot.seq)).where(
@@ -115,25 +146,10 @@ def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datet
         )
         or 0
     )
-    if seq and revote == "forbidden":
-        raise BallotRejected(
-            "revote", "a ballot was already cast with this credential (revoting is forbidden)"
-        )
-    board = Board(s, el.id)
-    h = board.add_data(v.raw)
-    height, _ = board.add_event("Ballot", h)
-    s.add(
-        models.Ballot(
-            election_id=el.id,
-            credential=v.credential,
-            seq=seq + 1,
-            tracker=v.tracker,
-            record_hash=h,
-            height=height,
-            cast_at=now,
-        )
-    )
-    return Receipt(v.tracker, el.local_id, el.uuid, height)
+    refusal = _refusal(listed, replay, seq, revote)
+    if refusal is not None:
+        raise refusal
+    return _append(s, Board(s, el.id), el, v, seq + 1, now)
 
 
 def cast(
@@ -260,36 +276,13 @@ def _store_batch(
             el = els[v.uuid]
             eid = el.id
             seq = last_seq.get((eid, v.credential), 0)
-            if v.credential not in known[eid]:
-                outcomes.append(
-                    BallotRejected("unknown-credential", "the credential is not on this local's list")
-                )
-            elif v.tracker in trackers[eid]:
-                outcomes.append(BallotRejected("duplicate", "this exact ballot was already cast (replay)"))
-            elif seq and revote == "forbidden":
-                outcomes.append(
-                    BallotRejected(
-                        "revote", "a ballot was already cast with this credential (revoting is forbidden)"
-                    )
-                )
-            else:
-                board = boards[eid]
-                h = board.add_data(v.raw, new=True)
-                height, _ = board.add_event("Ballot", h)
-                s.add(
-                    models.Ballot(
-                        election_id=eid,
-                        credential=v.credential,
-                        seq=seq + 1,
-                        tracker=v.tracker,
-                        record_hash=h,
-                        height=height,
-                        cast_at=now,
-                    )
-                )
-                last_seq[(eid, v.credential)] = seq + 1
-                trackers[eid].add(v.tracker)
-                outcomes.append(Receipt(v.tracker, el.local_id, el.uuid, height))
+            refusal = _refusal(v.credential in known[eid], v.tracker in trackers[eid], seq, revote)
+            if refusal is not None:
+                outcomes.append(refusal)
+                continue
+            outcomes.append(_append(s, boards[eid], el, v, seq + 1, now))
+            last_seq[(eid, v.credential)] = seq + 1
+            trackers[eid].add(v.tracker)
     return outcomes
 
 

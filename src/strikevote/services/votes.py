@@ -58,31 +58,20 @@ def call_vote(db: sessionmaker[Session], defn: VoteDefinition, roll: Roll, now: 
             )
         )
         s.flush()
-        for m in snapshot.eligible:
-            s.add(
-                models.Member(
-                    vote_id=vote_id,
-                    member_id=m.member_id,
-                    local_id=m.local,
-                    name=m.name,
-                    email=m.email,
-                    eligible=True,
-                    reasons="",
-                )
+        rows = [(m, "") for m in snapshot.eligible]
+        rows += [(ex.member, ",".join(r.value for r in ex.reasons)) for ex in snapshot.excluded]
+        s.add_all(
+            models.Member(
+                vote_id=vote_id,
+                member_id=m.member_id,
+                local_id=m.local,
+                name=m.name,
+                email=m.email,
+                eligible=not reasons,
+                reasons=reasons,
             )
-        for ex in snapshot.excluded:
-            m = ex.member
-            s.add(
-                models.Member(
-                    vote_id=vote_id,
-                    member_id=m.member_id,
-                    local_id=m.local,
-                    name=m.name,
-                    email=m.email,
-                    eligible=False,
-                    reasons=",".join(r.value for r in ex.reasons),
-                )
-            )
+            for m, reasons in rows
+        )
         for i, name in enumerate(defn.trustee_names, start=1):
             s.add(models.Trustee(vote_id=vote_id, index=i, name=name))
     return CalledVote(vote_id, snapshot, tuple(warnings))
