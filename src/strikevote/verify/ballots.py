@@ -18,6 +18,7 @@ from typing import Any
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
+from strikevote.crypto.hashing import sha256_b64
 
 CHUNK = 64
 
@@ -41,8 +42,6 @@ def _init_worker(election_raw: str) -> None:
 
 
 def check_one(checker: BallotCheck, index: int, raw: str) -> CheckedBallot:
-    from strikevote.crypto.hashing import sha256_b64
-
     tracker = sha256_b64(raw)
     g = checker.group
     try:
