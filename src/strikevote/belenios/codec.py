@@ -68,11 +68,11 @@ def get_list(obj: Any, key: str | None, where: str) -> list[Any]:
     return value
 
 
-def decode_element(group: Group[Any], value: Any, where: str) -> Any:
+def decode_element(group: Group[Any], value: Any, where: str, *, identity_ok: bool = False) -> Any:
     """A group element from outside: a string, canonical, validated; errors name the field."""
     if not isinstance(value, str):
         raise FormatError(where, "expected a group element string")
     try:
-        return group.decode(value)
+        return group.decode(value, identity_ok=identity_ok)
     except CryptoError as exc:
         raise FormatError(where, str(exc)) from None

@@ -58,7 +58,8 @@ def tally_json(group: Group[Any], tally: EncryptedTally) -> str:
 def parse_tally(election: Election, raw: str, where: str = "encrypted_tally") -> EncryptedTally:
     rows = _check_shape(election, loads(raw, where), where)
     return [
-        [parse_ciphertext(election.group, c, f"{where}[{i}][{j}]") for j, c in enumerate(row)]
+        # an answer nobody ticked (or a local where nobody voted) sums to the identity
+        [parse_ciphertext(election.group, c, f"{where}[{i}][{j}]", identity_ok=True) for j, c in enumerate(row)]
         for i, row in enumerate(rows)
     ]
 
@@ -117,7 +118,7 @@ def parse_partial_decryption(
     ps = _check_shape(election, obj["decryption_proofs"], f"{where}.decryption_proofs")
     return PartialDecryption(
         [
-            [decode_element(g, f, f"{where}.decryption_factors[{i}][{j}]") for j, f in enumerate(row)]
+            [decode_element(g, f, f"{where}.decryption_factors[{i}][{j}]", identity_ok=True) for j, f in enumerate(row)]
             for i, row in enumerate(fs)
         ],
         [

@@ -18,9 +18,25 @@ app.command("verify")(verify)
 
 def _register_optional() -> None:
     """Sub-apps that depend on the database layer are registered lazily-imported but always present."""
-    from strikevote.cli import demo_cmd
+    from strikevote.cli import (
+        ballot_cmd,
+        credentials_cmd,
+        demo_cmd,
+        result_cmd,
+        roll_cmd,
+        tally_cmd,
+        trustee_cmd,
+        vote_cmd,
+    )
 
     app.command("demo")(demo_cmd.demo)
+    app.add_typer(roll_cmd.app, name="roll")
+    app.add_typer(vote_cmd.app, name="vote")
+    app.add_typer(trustee_cmd.app, name="trustee")
+    app.add_typer(credentials_cmd.app, name="credentials")
+    app.add_typer(ballot_cmd.app, name="ballot")
+    app.add_typer(tally_cmd.app, name="tally")
+    app.add_typer(result_cmd.app, name="result")
 
 
 _register_optional()

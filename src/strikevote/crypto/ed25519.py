@@ -69,12 +69,14 @@ class Ed25519Group(Group[bytes]):
     def encode(self, a: bytes) -> str:
         return a[::-1].hex()
 
-    def decode(self, s: str) -> bytes:
+    def decode(self, s: str, *, identity_ok: bool = False) -> bytes:
         if not isinstance(s, str) or len(s) != 64 or not _HEX.issuperset(s):
             raise InvalidEncoding(f"not a 64-digit lower-case hex Ed25519 point: {str(s)[:70]!r}")
         point = bytes.fromhex(s)[::-1]
-        # The identity is a legitimate product (e.g. g^0) but never a valid public value: it is of small order.
-        if point == IDENTITY or not _is_valid(point):
+        if point == IDENTITY and identity_ok:
+            return point
+        # libsodium refuses the identity (it is of small order) along with every other small-order point.
+        if not _is_valid(point):
             raise InvalidElement(f"not a point of the prime-order subgroup of Ed25519: {s}")
         return point
 

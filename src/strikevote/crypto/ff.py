@@ -96,13 +96,13 @@ class FiniteFieldGroup(Group[mpz]):
     def encode(self, a: mpz) -> str:
         return str(int(a))
 
-    def decode(self, s: str) -> mpz:
+    def decode(self, s: str, *, identity_ok: bool = False) -> mpz:
         if not isinstance(s, str) or not s or len(s) > self._digits or not s.isascii() or not s.isdigit():
             raise InvalidEncoding(f"not a decimal {self.name} element: {str(s)[:40]!r}")
         if len(s) > 1 and s[0] == "0":
             raise InvalidEncoding(f"non-canonical {self.name} element (leading zero)")
         a = mpz(s)
-        if not self.check(a) or a == 1:
+        if not self.check(a) or (a == 1 and not identity_ok):
             raise InvalidElement(f"not an element of the order-q subgroup of {self.name}: {s[:20]}…")
         return a
 

@@ -65,8 +65,12 @@ class Group(ABC, Generic[E]):
         """The Belenios string of an element (hex for Ed25519, decimal for finite fields)."""
 
     @abstractmethod
-    def decode(self, s: str) -> E:
-        """Parse and validate an element from outside; raises InvalidEncoding or InvalidElement."""
+    def decode(self, s: str, *, identity_ok: bool = False) -> E:
+        """Parse and validate an element from outside; raises InvalidEncoding or InvalidElement.
+
+        The identity is refused unless ``identity_ok``: it is a legitimate *product* (the encrypted tally of a
+        local where nobody voted, and its decryption factors) but never a valid key, credential or ciphertext.
+        """
 
     @abstractmethod
     def compare_key(self, a: E) -> bytes | int:

@@ -55,6 +55,11 @@ def _read_key(path: Path, vote_id: str) -> dict[str, Any]:
         raise TrusteeError(f"{path}: cannot read the trustee key file ({exc})") from None
     if not isinstance(key, dict) or key.get("vote") != vote_id or not isinstance(key.get("index"), int):
         raise TrusteeError(f"{path}: not a trustee key file of vote '{vote_id}'")
+    share = key.get("share")
+    if not isinstance(key.get("seed"), str) or (
+        share is not None and not (isinstance(share, str) and share.isascii() and share.isdigit())
+    ):
+        raise TrusteeError(f"{path}: damaged trustee key file (seed or share malformed)")
     return key
 
 
