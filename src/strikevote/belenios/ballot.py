@@ -92,7 +92,9 @@ def parse_proof(group: Group[Any], obj: Any, where: str) -> Proof:
         raise FormatError(where, str(exc)) from None
 
 
-def parse_ciphertext(group: Group[Any], obj: Any, where: str, *, identity_ok: bool = False) -> Ciphertext[Any]:
+def parse_ciphertext(
+    group: Group[Any], obj: Any, where: str, *, identity_ok: bool = False
+) -> Ciphertext[Any]:
     obj = check_object(obj, where, ("alpha", "beta"))
     alpha = decode_element(group, obj["alpha"], f"{where}.alpha", identity_ok=identity_ok)
     beta = decode_element(group, obj["beta"], f"{where}.beta", identity_ok=identity_ok)

@@ -59,7 +59,10 @@ def parse_tally(election: Election, raw: str, where: str = "encrypted_tally") ->
     rows = _check_shape(election, loads(raw, where), where)
     return [
         # an answer nobody ticked (or a local where nobody voted) sums to the identity
-        [parse_ciphertext(election.group, c, f"{where}[{i}][{j}]", identity_ok=True) for j, c in enumerate(row)]
+        [
+            parse_ciphertext(election.group, c, f"{where}[{i}][{j}]", identity_ok=True)
+            for j, c in enumerate(row)
+        ]
         for i, row in enumerate(rows)
     ]
 
@@ -118,7 +121,10 @@ def parse_partial_decryption(
     ps = _check_shape(election, obj["decryption_proofs"], f"{where}.decryption_proofs")
     return PartialDecryption(
         [
-            [decode_element(g, f, f"{where}.decryption_factors[{i}][{j}]", identity_ok=True) for j, f in enumerate(row)]
+            [
+                decode_element(g, f, f"{where}.decryption_factors[{i}][{j}]", identity_ok=True)
+                for j, f in enumerate(row)
+            ]
             for i, row in enumerate(fs)
         ],
         [
