@@ -68,8 +68,9 @@ from common import (
     write_json,
 )
 
-from strikevote.belenios.archive import BLOCK, Event, read_records
+from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_records
 from strikevote.belenios.ballot import BallotCheck
+from strikevote.belenios.codec import dumps
 from strikevote.belenios.election import Election
 from strikevote.crypto.groups import group_by_name
 from strikevote.verify.ballots import check_one
@@ -155,41 +156,54 @@ def ensure_archive(cache: Path, group: str, n: int, seed: int, jobs: int) -> Arc
 @dataclass
 class Sample:
     election_raw: str
-    ballots: list[bytes]
-    setup_end: int  # byte offset right after the Setup event
+    trustees_raw: bytes
+    credentials: list[str]  # every public credential of the archive ("cred" or "cred,weight")
+    timestamp: int
+    ballots: list[bytes]  # the first k ballots
 
 
 def sample_archive(path: Path, k: int) -> Sample:
     data: dict[str, bytes] = {}
-    election_raw, setup_end, ballots = "", 0, []
+    sample = Sample("", b"", [], 0, [])
     for rec in read_records(path):
-        if rec.kind == "data":
+        if rec.kind == "header":
+            sample.timestamp = parse_archive_header(rec.content, "BELENIOS")
+        elif rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":
             ev = Event.parse(rec.content, rec.name_hash)
             if ev.type == "Setup" and ev.payload is not None:
                 setup = json.loads(data.pop(ev.payload))
-                election_raw = data[setup["election"]].decode()
-                setup_end = rec.offset + BLOCK + len(rec.content) + (-len(rec.content) % BLOCK)
+                sample.election_raw = data[setup["election"]].decode()
+                sample.trustees_raw = data[setup["trustees"]]
+                sample.credentials = json.loads(data[setup["credentials"]])
                 data.clear()
             elif ev.type == "Ballot" and ev.payload is not None:
-                ballots.append(data.pop(ev.payload))
-                if len(ballots) >= k:
+                sample.ballots.append(data.pop(ev.payload))
+                if len(sample.ballots) >= k:
                     break
             else:
                 break
-    return Sample(election_raw, ballots, setup_end)
+    return sample
 
 
-def setup_only(archive: Archive, sample: Sample) -> Path:
-    """The archive cut right after its Setup event (election, trustees, N credentials), in its own dir."""
-    d = archive.dir.parent / "setup-only"
+def setup_sample(archive: Archive, sample: Sample) -> Path:
+    """A Setup-only archive: same election.json and trustees, and only the sampled ballots' credentials.
+
+    election.json does not commit to the credential list, so the sampled ballots stay valid against it, and
+    what belenios-tool loads before checking a ballot no longer grows with N.
+    """
+    d = archive.dir.parent / f"setup-sample-{len(sample.ballots)}"
     target = d / archive.path.name
     if not target.exists():
         d.mkdir(exist_ok=True)
-        with open(archive.path, "rb") as f:
-            head = f.read(sample.setup_end)
-        target.write_bytes(head)
+        used = {json.loads(b)["credential"] for b in sample.ballots}
+        creds = [c for c in sample.credentials if c.partition(",")[0] in used]
+        with ArchiveWriter(target, timestamp=sample.timestamp) as w:
+            e = w.add_data(sample.election_raw)
+            t = w.add_data(sample.trustees_raw)
+            c = w.add_data(dumps(creds))
+            w.add_event("Setup", w.add_data(dumps({"election": e, "trustees": t, "credentials": c})))
     return d
 
 
@@ -199,10 +213,10 @@ def setup_only(archive: Archive, sample: Sample) -> Path:
 def verify_ballot_sample(tool: Path, archive: Archive, sample: Sample) -> dict[str, Any]:
     """Per-ballot cost of 3.0 ``verify-ballot`` = median(valid ballot) − median(malformed ballot ``{}``).
 
-    Both calls start the tool, read the Setup-only archive and load its N credentials; only the first parses
-    and checks a ballot.  Calls alternate so drifts hit both alike.
+    Both calls start the tool and read the same small Setup-only archive (:func:`setup_sample`); only the
+    first parses and checks a ballot.  Calls alternate so that drifts hit both alike.
     """
-    d = setup_only(archive, sample)
+    d = setup_sample(archive, sample)
     work = archive.dir.parent / "sample"
     work.mkdir(exist_ok=True)
     paths = []
@@ -394,7 +408,7 @@ def bench_group(args: argparse.Namespace, group: str) -> dict[str, Any]:
         f"strikevote verify, {args.small} ballots", ours(small.path), args.repeat, log=log
     )
     primary = None
-    for label, tool, extra, is_primary in peers_for(group):
+    for label, tool, extra, is_primary in [] if args.no_peers else peers_for(group):
         if not tool.exists():
             log(f"  [yellow]{label}: {tool} not found, skipped[/yellow]")
             continue
@@ -410,7 +424,7 @@ def bench_group(args: argparse.Namespace, group: str) -> dict[str, Any]:
     }
 
     sample = sample_archive(big.path, args.sample)
-    if TOOL_3.exists() and args.sample > 0:
+    if TOOL_3.exists() and args.sample > 0 and not args.no_peers:
         log(f"  belenios-tool 3.0 verify-ballot on {len(sample.ballots)} ballots (Setup-only archive)…")
         vb = verify_ballot_sample(TOOL_3, big, sample)
         skip = series.get("belenios-tool 3.0 --skip-ballot-check")
@@ -446,7 +460,13 @@ def bench_group(args: argparse.Namespace, group: str) -> dict[str, Any]:
         "small_tree_pss_kib": series["ours_small"].tree_pss_kib,
         "big_tree_pss_kib": o.tree_pss_kib,
         "tree_pss_ratio": o.tree_pss_kib / max(1, series["ours_small"].tree_pss_kib),
+        # what grows with N: KiB per extra ballot, and the peak RSS this slope predicts at 1,000,000 ballots
+        "max_rss_kib_per_ballot": (o.max_rss_kib - series["ours_small"].max_rss_kib) / (n - args.small),
     }
+    m = out["memory"]
+    m["max_rss_kib_at_1m_linear"] = m["small_max_rss_kib"] + m["max_rss_kib_per_ballot"] * (
+        10**6 - args.small
+    )
     return out
 
 
@@ -467,10 +487,13 @@ def report(results: dict[str, Any], n: int, small: int) -> None:
         for col in cols:
             t.add_column(col, justify="left" if col == "verifier" else "right")
         ours_s = r["series"]["ours"]
+        any_unstable = False
         for key, s in r["series"].items():
             if key == "ours_small" or s["wall_s_median"] is None:
                 continue
             w = s["wall_s_median"]
+            walls = [run["wall_s"] for run in s["runs"]]
+            unstable = max(walls) > 1.5 * min(walls)
             label = s["label"] + (" [red](FAILED)[/red]" if not s["ok"] else "")
             if key == r["primary_peer"]:
                 label = f"[bold]{label}[/bold]"
@@ -480,23 +503,32 @@ def report(results: dict[str, Any], n: int, small: int) -> None:
                 label += " ¹"
             if not s["uncontended_runs"]:
                 label += " [yellow](contended)[/yellow]"
+            if unstable:
+                label += " ³"
+                any_unstable = True
             t.add_row(
                 label,
-                f"{w:.2f} s",
-                f"{n / w:,.0f}",
+                f"{min(walls):.1f}–{max(walls):.1f} s" if unstable else f"{w:.2f} s",
+                "–" if unstable else f"{n / w:,.0f}",
                 f"{s['cpu_s_median']:.1f} s",
                 _mib(s["max_rss_kib"]),
                 _mib(s["tree_pss_kib"]),
-                f"{w / ours_s['wall_s_median']:.2f}×",
+                "–" if unstable else f"{w / ours_s['wall_s_median']:.2f}×",
                 f"{s['max_rss_kib'] / ours_s['max_rss_kib']:.2f}×",
             )
         console.print(t)
-        console.print(
-            "  ¹ 3.0 runs the ballot checks but never awaits their outcome: an invalid ballot still "
-            "passes (NOTES.md item 9)"
-        )
+        if any(k.startswith("belenios-tool 3.0") and "skip" not in k for k in r["series"]):
+            console.print(
+                "  ¹ 3.0 starts the ballot checks but never awaits them: an invalid ballot still passes, and "
+                "the process may exit before the checks end (NOTES.md item 9)"
+            )
         if any("skip-ballot-check" in k for k in r["series"]):
             console.print("  ² ballots parsed and tallied, not checked")
+        if any_unstable:
+            console.print(
+                "  ³ unstable: the slowest run took over 1.5× the fastest, all exiting 0 ('all checks passed'); "
+                "range of all runs shown, no rate or ratio"
+            )
         vb = r.get("verify_ballot_3")
         if vb:
             console.print(
@@ -527,7 +559,8 @@ def report(results: dict[str, Any], n: int, small: int) -> None:
             f"  memory flatness (ours): peak RSS {_mib(m['small_max_rss_kib'])} at {small} ballots, "
             f"{_mib(m['big_max_rss_kib'])} at {n}: ×{m['max_rss_ratio']:.2f} (target ≤ 2); "
             f"tree PSS {_mib(m['small_tree_pss_kib'])} → {_mib(m['big_tree_pss_kib'])}: "
-            f"×{m['tree_pss_ratio']:.2f}"
+            f"×{m['tree_pss_ratio']:.2f}; slope {m['max_rss_kib_per_ballot']:.2f} KiB/ballot, i.e. "
+            f"≈ {m['max_rss_kib_at_1m_linear'] / 2**20:.1f} GiB at 1,000,000 ballots if linear"
         )
         ops = ", ".join(f"{c} {k}" for k, c in ph["ops_per_ballot"].items())
         lib = "libsodium" if group == "Ed25519" else "GMP"
@@ -558,9 +591,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--build-jobs", type=int, default=2)
     ap.add_argument("--no-single-core", action="store_true", help="skip the --jobs 1 runs")
     ap.add_argument(
+        "--no-peers", action="store_true", help="time strikevote only (e.g. for memory at large N)"
+    )
+    ap.add_argument(
         "--out", type=Path, default=None, help="JSON output (default bench/results/verify-DATE.json)"
     )
+    ap.add_argument(
+        "--report-only", type=Path, default=None, help="print the tables of a saved JSON and exit"
+    )
     args = ap.parse_args(argv)
+    if args.report_only:
+        saved = json.loads(args.report_only.read_text())
+        report(saved, int(saved["params"]["ballots"]), int(saved["params"]["small"]))
+        return
     ensure_gnu_time()
     if not STRIKEVOTE.exists():
         sys.exit(f"bench: {STRIKEVOTE} not found (pip install -e . in the venv)")
