@@ -398,6 +398,27 @@ def test_revote_last_counts(setup: Setup, tmp_path: Path) -> None:
     assert facts.ballots == 4 and facts.counted == 3 and facts.result == [[1, 2]]
 
 
+def test_revote_twice_tallies_the_last(setup: Setup, tmp_path: Path) -> None:
+    """Two revotes by one voter: both earlier ballots are divided out of the streamed tally."""
+    raws = [
+        setup.ballot(0, YES),
+        setup.ballot(1, YES),
+        setup.ballot(0, NO),
+        setup.ballot(0, YES, seed="third"),
+    ]
+    assert write_archive(tmp_path / "r.bel", setup, raws) == [[2, 0]]
+    report, facts = verify_archive(tmp_path / "r.bel", jobs=2, revote_policy="last-counts")
+    assert report.valid, report.failures
+    assert facts.ballots == 4 and facts.counted == 2 and facts.total_weight == 2
+
+
+def test_replay_of_a_superseded_ballot(setup: Setup, tmp_path: Path) -> None:
+    """A, B, then A again: the replayed A is a duplicate even though B replaced it in between."""
+    first = setup.ballot(0, YES)
+    write_archive(tmp_path / "r.bel", setup, [first, setup.ballot(0, NO), first], counted=[0, 1])
+    assert failures(tmp_path / "r.bel", revote_policy="last-counts") == {"ballot.duplicate", "ballot.all"}
+
+
 def test_revote_tally_of_the_first_ballot_is_rejected(setup: Setup, tmp_path: Path) -> None:
     """An archive counting the earlier ballot of a revoting voter does not match last-counts."""
     raws = [setup.ballot(0, YES), setup.ballot(1, YES), setup.ballot(2, NO), setup.ballot(0, NO)]

@@ -17,12 +17,14 @@ Imports only :mod:`strikevote.crypto` and :mod:`strikevote.belenios`.  One strea
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from strikevote.belenios.archive import Event, Record, parse_archive_header, read_records
+from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import check_object, get_list, loads
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
@@ -51,10 +53,13 @@ from strikevote.belenios.trustees import (
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.errors import CryptoError
+from strikevote.crypto.hashing import sha256_b64
 from strikevote.verify.ballots import BallotPool
 from strikevote.verify.checks import Report
 
 MAX_REPORTED_BALLOTS = 20
+# Characters of a ballot's tracker kept per credential to spot a duplicated ballot (22 base64 digits: 132 bits).
+TRACKER_PREFIX = 22
 # The legal successors of each event (specification §"Public data"; homomorphic questions only, so no shuffles).
 NEXT: dict[str | None, tuple[str, ...]] = {
     None: ("Setup",),
@@ -167,16 +172,25 @@ def verify_archive(
 
 
 class _Verifier:
+    """The verifier's state.  Per-ballot state is fixed-size per credential, so memory does not grow with the
+    number of ballots: for each credential slot, the index and tracker prefix of its counted ballot; the tally is
+    accumulated as ballots stream by, and a ballot superseded by a revote is divided out afterwards."""
+
     def __init__(self, stream: _Stream, report: Report, facts: ArchiveFacts, revote_policy: str) -> None:
         self.stream, self.report, self.facts = stream, report, facts
         self.revote_policy = revote_policy
         self.election: Election | None = None
-        self.credentials: dict[str, int] = {}
-        self.counted: dict[str, tuple[tuple[tuple[Any, Any], ...], ...]] = {}
+        self.credentials: dict[str, int] = {}  # public credential -> slot
+        self.weights: dict[int, int] = {}  # slot -> weight, only where it is not 1
+        self.last_ballot = array("q")  # slot -> index of its counted ballot (0: none yet)
+        self.last_tracker = bytearray()  # slot -> TRACKER_PREFIX bytes of that ballot's tracker
+        self.superseded: dict[int, tuple[int, bytes]] = {}  # ballot index -> (weight, tracker prefix)
+        self.superseded_trackers: set[bytes] = set()
+        self.running: list[list[Ciphertext[Any]]] = []
+        self.total_weight = 0
         self.tally: list[list[Ciphertext[Any]]] | None = None
         self.sized: SizedTally | None = None
         self.partials: dict[int, PartialDecryption] = {}
-        self.seen_trackers: set[str] = set()
         self.failed_ballots = 0
 
     # --- setup ----------------------------------------------------------------------------------------------------
@@ -234,8 +248,15 @@ class _Verifier:
                 continue
             if cred in self.credentials:
                 self.report.fail("credentials.unique", f"credential {i + 1} is listed twice")
-            self.credentials[cred] = weight
-        self.facts.credentials = len(self.credentials)
+                continue
+            slot = len(self.credentials)
+            self.credentials[cred] = slot
+            if weight != 1:
+                self.weights[slot] = weight
+        self.facts.credentials = n = len(self.credentials)
+        self.last_ballot = array("q", bytes(8 * n))
+        self.last_tracker = bytearray(TRACKER_PREFIX * n)
+        self.running = [[elgamal.neutral(g) for _ in q.answers] for q in election.questions]
         if not bad:
             self.report.check(
                 "credentials.valid", True, f"{len(creds)} public credentials, all valid group elements"
@@ -274,22 +295,86 @@ class _Verifier:
     def _count(self, b: Any) -> None:
         self.facts.ballots += 1
         failed, detail = b.failed, b.detail
-        if failed is None and b.tracker in self.seen_trackers:
+        slot = self.credentials.get(b.credential) if failed is None else None
+        tracker = b.tracker[:TRACKER_PREFIX].encode("ascii")
+        previous = self.last_ballot[slot] if slot is not None else 0
+        # The same bytes twice carry the same credential, so a duplicate is that slot's ballot or one it replaced.
+        if slot is not None and (
+            (previous and self._tracker_of(slot) == tracker) or tracker in self.superseded_trackers
+        ):
             failed, detail = "ballot.duplicate", "the same ballot appears twice"
-        if failed is None and b.credential not in self.credentials:
+        if failed is None and slot is None:
             failed = "ballot.credential"
-        if failed is None and b.credential in self.counted and self.revote_policy == "forbidden":
+        if failed is None and previous and self.revote_policy == "forbidden":
             failed, detail = (
                 "ballot.revote",
                 "a second ballot with the same credential (revoting is forbidden)",
             )
-        if failed is not None:
+        if failed is not None or slot is None:
             self.failed_ballots += 1
             if self.failed_ballots <= MAX_REPORTED_BALLOTS:
-                self.report.fail(failed, f"ballot #{b.index} (tracker {b.tracker}) {detail}".rstrip())
+                self.report.fail(
+                    failed or "ballot.credential",
+                    f"ballot #{b.index} (tracker {b.tracker}) {detail}".rstrip(),
+                )
             return
-        self.seen_trackers.add(b.tracker)
-        self.counted[b.credential] = b.choices  # a later ballot with the same credential replaces it (last())
+        weight = self.weights.get(slot, 1)
+        if previous:  # last() counts: the earlier ballot is divided out of the tally at the end
+            old = self._tracker_of(slot)
+            self.superseded[previous] = (weight, old)
+            self.superseded_trackers.add(old)
+        else:
+            self.facts.counted += 1
+            self.total_weight += weight
+        self.last_ballot[slot] = b.index
+        self.last_tracker[slot * TRACKER_PREFIX : (slot + 1) * TRACKER_PREFIX] = tracker
+        self._accumulate(b.choices, weight, divide=False)
+
+    def _tracker_of(self, slot: int) -> bytes:
+        return bytes(self.last_tracker[slot * TRACKER_PREFIX : (slot + 1) * TRACKER_PREFIX])
+
+    def _accumulate(self, choices: Any, weight: int, *, divide: bool) -> None:
+        g = self._group()
+        op = g.div if divide else g.mul
+        for row, answer in zip(self.running, choices, strict=True):
+            for j, (alpha, beta) in enumerate(answer):
+                if weight != 1:
+                    alpha, beta = g.pow(alpha, weight), g.pow(beta, weight)
+                row[j] = Ciphertext(op(row[j].alpha, alpha), op(row[j].beta, beta))
+
+    def _group(self) -> Any:
+        if self.election is None:
+            raise FormatError(self.stream.path.name, "ballots before the Setup event")
+        return self.election.group
+
+    def _divide_out_superseded(self) -> None:
+        """Second pass, only when some voter revoted: divide each superseded ballot out of the running tally."""
+        if not self.superseded:
+            return
+        g = self._group()
+        name = self.stream.path.name
+        rescan = _Stream(self.stream.path, Report(str(self.stream.path)))
+        index = 0
+        for ev, _h in rescan.events():
+            if ev.type != "Ballot":
+                if index:
+                    break
+                continue
+            index += 1
+            raw = rescan.take(ev.payload, f"ballot #{index}").decode("utf-8", "replace")
+            if index not in self.superseded:
+                continue
+            weight, tracker = self.superseded[index]
+            if sha256_b64(raw)[:TRACKER_PREFIX].encode("ascii") != tracker:
+                raise FormatError(
+                    f"{name}: ballot #{index}", "the archive changed while it was being verified"
+                )
+            ballot = parse_ballot(g, raw, f"{name}: ballot #{index}")
+            self._accumulate(
+                tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers),
+                weight,
+                divide=True,
+            )
 
     # --- tally, decryption, result --------------------------------------------------------------------------------
     def after_ballots(self, ev: Event) -> None:
@@ -334,25 +419,18 @@ class _Verifier:
         e = self.election
         if e is None or self.sized is None:
             return
-        g = e.group
-        acc = [[elgamal.neutral(g) for _ in q.answers] for q in e.questions]
-        total_weight = 0
-        for cred, choices in self.counted.items():
-            w = self.credentials[cred]
-            total_weight += w
-            for row, answer in zip(acc, choices, strict=True):
-                for j, (alpha, beta) in enumerate(answer):
-                    row[j] = elgamal.combine(g, row[j], elgamal.scale(g, Ciphertext(alpha, beta), w))
-        self.facts.counted, self.facts.total_weight = len(self.counted), total_weight
+        self._divide_out_superseded()
+        counted, total_weight = self.facts.counted, self.total_weight
+        self.facts.total_weight = total_weight
         self.report.check(
             "tally.encrypted-tally",
-            tally_json(g, acc) == raw,
-            f"product of the {len(self.counted)} counted ballots",
+            tally_json(e.group, self.running) == raw,
+            f"product of the {counted} counted ballots",
         )
         self.report.check(
             "tally.num-tallied",
-            self.sized.num_tallied == len(self.counted),
-            f"{self.sized.num_tallied} declared, {len(self.counted)} counted",
+            self.sized.num_tallied == counted,
+            f"{self.sized.num_tallied} declared, {counted} counted",
         )
         self.report.check(
             "tally.total-weight",
