@@ -271,7 +271,7 @@ class _Verifier:
         next_event: list[tuple[Event, str]] = []
 
         def raw_ballots() -> Iterator[tuple[int, str]]:
-            index = 1
+            index = self.facts.ballots + 1  # numbered across the archive, even if ballots come in two runs
             yield index, self.stream.take(first.payload, f"ballot #{index}").decode("utf-8", "replace")
             for ev, h in events:
                 if ev.type != "Ballot":
@@ -354,13 +354,13 @@ class _Verifier:
         g = self._group()
         name = self.stream.path.name
         rescan = _Stream(self.stream.path, Report(str(self.stream.path)))
-        index = 0
+        index, last = 0, max(self.superseded)
         for ev, _h in rescan.events():
             if ev.type != "Ballot":
-                if index:
-                    break
                 continue
             index += 1
+            if index > last:
+                break
             raw = rescan.take(ev.payload, f"ballot #{index}").decode("utf-8", "replace")
             if index not in self.superseded:
                 continue
