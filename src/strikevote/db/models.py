@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -100,6 +101,8 @@ class Record(Base):
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)  # write order, so the archive can be exported as written
     content: Mapped[str] = mapped_column(Text)
+    # The board's append reads max(seq) on every cast: without this index it scans the election's records.
+    __table_args__ = (Index("ix_records_election_seq", "election_id", "seq", unique=True),)
 
 
 class Event(Base):
@@ -122,6 +125,8 @@ class Ballot(Base):
     record_hash: Mapped[str] = mapped_column(String(64))
     height: Mapped[int] = mapped_column(Integer)
     cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The replay check looks a tracker up on every cast; unique, so a concurrent replay cannot slip in either.
+    __table_args__ = (Index("ix_ballots_election_tracker", "election_id", "tracker", unique=True),)
 
 
 class Outbox(Base):
