@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from strikevote.demo.scenario import load_scenario, parse_scenario
+from strikevote.roll import GOOD_STANDING_STATUSES, ExclusionReason, Member, freeze_snapshot
 from strikevote.services.definition import VoteDefinition, load_definition, parse_definition
 from strikevote.services.errors import DefinitionError
 
@@ -79,6 +82,24 @@ def test_valid_definition_loads_and_round_trips(tmp_path: Path) -> None:
         (lambda t: t.replace("delegates = 3", 'delegates = "three"'), "'delegates'"),
         (lambda t: t.replace('name = "WGA West"\n', 'name = "WGA West"\nsize = 3\n'), "unknown key 'size'"),
         (lambda t: t.replace('union = "Writers Guild of America"\n', ""), "missing key 'union'"),
+        (
+            lambda t: t.replace(
+                "grace_days = 30", 'grace_days = 30\ngood_standing = ["active", "honourable"]'
+            ),
+            "[eligibility] 'good_standing': unknown status 'honourable' (known: active, expelled,",
+        ),
+        (
+            lambda t: t.replace("grace_days = 30", "grace_days = 30\ngood_standing = []"),
+            "[eligibility] 'good_standing' must be a non-empty list",
+        ),
+        (
+            lambda t: t.replace("grace_days = 30", 'grace_days = 30\ngood_standing = "active"'),
+            "[eligibility] 'good_standing' must be a non-empty list",
+        ),
+        (
+            lambda t: t.replace("grace_days = 30", "grace_days = 30\ngood_standing = [1]"),
+            "[eligibility] 'good_standing' must list statuses as strings, got 1",
+        ),
     ],
 )
 def test_bad_definitions_name_the_key(tmp_path: Path, edit, message: str) -> None:
@@ -88,6 +109,48 @@ def test_bad_definitions_name_the_key(tmp_path: Path, edit, message: str) -> Non
         load_definition(path)
     assert message in str(exc.value)
     assert str(path) in str(exc.value)
+
+
+def test_good_standing_statuses_are_set_per_vote(tmp_path: Path) -> None:
+    path = tmp_path / "vote.toml"
+    path.write_text(
+        VALID.replace("grace_days = 30", 'grace_days = 30\ngood_standing = ["Good Standing", "retired"]')
+    )
+    d = load_definition(path)
+    assert d.eligibility.good_standing_statuses == {"good-standing", "retired"}
+    retiree = Member("600-1", "Rosa Santos", "rosa@example.org", "wgaw", "retired", date(2023, 3, 31), False)
+    active = dataclasses.replace(retiree, member_id="600-2", status="active")
+    snapshot = freeze_snapshot([retiree, active], d.eligibility, datetime(2023, 4, 1, tzinfo=UTC))
+    assert [m.member_id for m in snapshot.eligible] == ["600-1"]
+    assert [(e.member.member_id, e.reasons) for e in snapshot.excluded] == [
+        ("600-2", (ExclusionReason.NOT_IN_GOOD_STANDING,))
+    ]
+    # stored with the vote and read back unchanged
+    again = VoteDefinition.from_json(d.to_json())
+    assert again.eligibility == d.eligibility
+    assert d.to_json()["eligibility"]["good_standing"] == ["good-standing", "retired"]
+
+
+def test_good_standing_defaults_to_active_and_good_standing(tmp_path: Path) -> None:
+    d = parse_definition(tomllib.loads(VALID), "vote.toml")
+    assert d.eligibility.good_standing_statuses == GOOD_STANDING_STATUSES == {"active", "good-standing"}
+    stored = d.to_json()
+    del stored["eligibility"]["good_standing"]  # a vote stored before the key existed
+    assert VoteDefinition.from_json(stored).eligibility == d.eligibility
+
+
+def test_missing_notice_is_a_warning_not_an_error() -> None:
+    data = tomllib.loads(VALID)
+    del data["notice"]
+    d = parse_definition(data, "vote.toml")
+    assert d.notice is None
+    assert d.warnings == ("no notice date: the 15-day notice check was not made",)
+    assert VoteDefinition.from_json(d.to_json()).warnings == d.warnings
+
+
+def test_enough_notice_gives_no_warning() -> None:
+    data = tomllib.loads(VALID.replace("notice = 2023-04-01", "notice = 2023-03-27"))
+    assert parse_definition(data, "vote.toml").warnings == ()
 
 
 def test_invalid_toml_is_a_definition_error(tmp_path: Path) -> None:

@@ -143,6 +143,9 @@ def test_exclusion_needs_distinct_reasons() -> None:
     "changes",
     [
         {"member_id": ""},
+        {"member_id": "../../PWNED"},
+        {"member_id": "600/1"},
+        {"member_id": "x" * 65},
         {"name": " padded"},
         {"local": "6\n00"},
         {"email": "nope"},
@@ -274,6 +277,8 @@ def _tamper(snapshot: Snapshot, edit: str) -> str:
         data["excluded"][0]["reasons"] = ["too_loud"]
     elif edit == "bad-email":
         data["eligible"][0]["email"] = "x@"
+    elif edit == "unsafe-id":
+        data["eligible"][0]["member_id"] = "../../PWNED"
     elif edit == "int-as-bool":
         data["eligible"][0]["dues_checkoff"] = 0
     elif edit == "bool-as-int":
@@ -296,6 +301,7 @@ def _tamper(snapshot: Snapshot, edit: str) -> str:
         "naive-time",
         "bad-reason",
         "bad-email",
+        "unsafe-id",
         "int-as-bool",
         "bool-as-int",
         "bad-date",

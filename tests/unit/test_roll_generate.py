@@ -228,3 +228,11 @@ def test_any_valid_text_survives_csv_round_trip(
     ]
     write_roll_csv(members, tmp_path / "prop.csv")
     assert list(load_roll(tmp_path / "prop.csv").members) == members
+
+
+def test_member_ids_are_valid_even_when_a_local_id_cannot_start_one() -> None:
+    locals_ = [("Local 44", 3), ("café", 2), ("L1", 2), ("x" * 60, 1)]
+    members = generate_roll(locals_, random.Random(3), cutoff=CUTOFF)
+    prefixes = {m.local: m.member_id.rsplit("-", 1)[0] for m in members}
+    assert prefixes == {"Local 44": "L1x", "café": "L2", "L1": "L1", "x" * 60: "L4"}
+    assert len({m.member_id.casefold() for m in members}) == len(members)

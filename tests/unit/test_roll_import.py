@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -199,6 +200,23 @@ BAD_ROWS = [
         'A-9,"Maria\nGarcia",,600,active,,no', "name", "control character or line break", id="newline"
     ),
     pytest.param("A-9,Maria \u202eaicraG,,600,active,,no", "name", "control character", id="bidi-override"),
+    # Member ids end up in file names (credential letters): path separators, dot-files and odd characters are
+    # refused at import, each as one error naming the field.
+    pytest.param(
+        "../../PWNED,Maria,,600,active,,no", "member_id", "must start with a letter or digit", id="id-dotdot"
+    ),
+    pytest.param("A/9,Maria,,600,active,,no", "member_id", "contains '/'", id="id-slash"),
+    pytest.param("A\\9,Maria,,600,active,,no", "member_id", "contains '\\\\'", id="id-backslash"),
+    pytest.param(
+        ".A-9,Maria,,600,active,,no", "member_id", "must start with a letter or digit", id="id-dotfile"
+    ),
+    pytest.param("-A9,Maria,,600,active,,no", "member_id", "must start with a letter or digit", id="id-dash"),
+    pytest.param("A 9,Maria,,600,active,,no", "member_id", "contains ' '", id="id-space"),
+    pytest.param("A-9é,Maria,,600,active,,no", "member_id", "contains 'é'", id="id-accent"),
+    pytest.param(
+        "=A1+1,Maria,,600,active,,no", "member_id", "must start with a letter or digit", id="id-formula"
+    ),
+    pytest.param("A" * 65 + ",Maria,,600,active,,no", "member_id", "longer than 64 characters", id="id-long"),
 ]
 
 
@@ -224,6 +242,39 @@ def test_message_format_matches_the_documented_example(
     with pytest.raises(RollError) as info:
         load_roll(Path("roll.csv"))
     assert str(info.value) == "roll.csv:17: email: 'bob@' is not a valid email address"
+
+
+def test_valid_member_id_characters_are_accepted(tmp_path: Path) -> None:
+    ids = ["600-001234", "a.b_c-D", "9", "X" * 64]
+    path = write_csv(tmp_path, *(f"{i},Member,,600,active,,no" for i in ids))
+    assert [m.member_id for m in load_roll(path)] == ids
+
+
+def test_every_bad_member_id_is_one_error_with_its_line_and_nothing_is_imported(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        GOOD[0],
+        "../../PWNED,Mallory,,44,active,,no",
+        GOOD[1],
+        "44/../x,Eve,,44,active,,no",
+        "..,Trent,,44,active,,no",
+    )
+    errors = load_errors(path)
+    assert [(e.file, e.line, e.field) for e in errors] == [
+        (str(path), 3, "member_id"),
+        (str(path), 5, "member_id"),
+        (str(path), 6, "member_id"),
+    ]
+    assert str(errors[0]) == f"{path}:3: member_id: '../../PWNED' must start with a letter or digit"
+    assert str(errors[1]) == (
+        f"{path}:5: member_id: '44/../x' contains '/': a member id may use only letters A-Z, digits, "
+        "'.', '_' and '-'"
+    )
+
+
+def test_member_refuses_an_unsafe_id_outside_the_importer() -> None:
+    with pytest.raises(ValueError, match=re.escape("member_id: '../x' must start with a letter or digit")):
+        Member("../x", "Maria", None, "600", "active", None, False)
 
 
 def test_unknown_local_is_a_row_error(tmp_path: Path) -> None:

@@ -57,14 +57,23 @@ def issue(
             total = s.query(models.Member).filter_by(vote_id=vote, eligible=True).count()
         with progress_bar(err) as bar:
             task = bar.add_task("Writing credential letters", total=total)
-            letters = credentials.issue_credentials(
-                sm,
-                vote,
-                outbox,
-                SystemRandomness(),
-                datetime.now(UTC),
-                progress=lambda n: bar.advance(task, n),
-            )
+            try:
+                letters = credentials.issue_credentials(
+                    sm,
+                    vote,
+                    outbox,
+                    SystemRandomness(),
+                    datetime.now(UTC),
+                    progress=lambda n: bar.advance(task, n),
+                )
+            except OSError as exc:
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise fail(
+                    "credentials issue",
+                    f"{where}{exc.strerror or exc}; no credential was issued and no letter was left in "
+                    f"{outbox}: fix the problem and run `strikevote credentials issue` again",
+                    EXIT_USAGE,
+                ) from None
     console = out_console()
     console.print(f"{len(letters)} credential letter(s) written to {outbox}; the vote's boards are open.")
     if server is not None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Final
 
-from strikevote.roll.model import Member
+from strikevote.roll.model import MAX_MEMBER_ID_LENGTH, MEMBER_ID_PATTERN, Member
 
 #: Largest grace period under which the generated arrears/eligible counts hold exactly.
 MAX_GRACE_DAYS: Final = 30
@@ -108,6 +108,7 @@ LAST_NAMES: Final[tuple[str, ...]] = (
 )
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ID_SUFFIX_LENGTH: Final = len("-000000")
 
 
 def _slug(name: str) -> str:
@@ -125,7 +126,9 @@ def generate_roll(
 ) -> list[Member]:
     """Members for each ``(local, size)``, local by local, in shuffled order within each local.
 
-    Member ids are ``<local>-<6 digits>``, emails ``firstname.lastname.1234@example.org`` (unique).
+    Member ids are ``<local>-<6 digits>``, emails ``firstname.lastname.1234@example.org`` (unique). A local
+    whose id cannot start a member id (spaces, accents, too long) is spelled ``L<n>`` in the ids instead (its
+    1-based position); the ``local`` field keeps the real id.
     :raises ValueError: duplicate or unknown locals, negative counts, or more excluded than members.
     """
     no_email = dict(no_email or {})
@@ -148,6 +151,7 @@ def generate_roll(
         if no_email.get(local, 0) + in_arrears.get(local, 0) > size:
             raise ValueError(f"local {local!r}: no_email + in_arrears exceeds its {size} members")
 
+    prefixes = _id_prefixes(list(sizes))
     used_emails: set[str] = set()
     members: list[Member] = []
     for local, size in sizes.items():
@@ -156,8 +160,27 @@ def generate_roll(
         rng.shuffle(kinds)
         numbers = rng.sample(range(1_000_000), size) if size <= 1_000_000 else range(size)
         for kind, number in zip(kinds, numbers, strict=True):
-            members.append(_member(f"{local}-{number:06d}", local, kind, rng, cutoff, used_emails))
+            members.append(_member(f"{prefixes[local]}-{number:06d}", local, kind, rng, cutoff, used_emails))
     return members
+
+
+def _id_prefixes(locals_: list[str]) -> dict[str, str]:
+    """The member-id prefix of each local: the local id itself when it makes a valid id, else ``L<n>``."""
+    longest = MAX_MEMBER_ID_LENGTH - _ID_SUFFIX_LENGTH
+    valid = {
+        local: local for local in locals_ if MEMBER_ID_PATTERN.fullmatch(local) and len(local) <= longest
+    }
+    taken = {prefix.casefold() for prefix in valid.values()}
+    prefixes: dict[str, str] = {}
+    for position, local in enumerate(locals_, start=1):
+        prefix = valid.get(local)
+        if prefix is None:
+            prefix = f"L{position}"
+            while prefix.casefold() in taken:
+                prefix += "x"
+            taken.add(prefix.casefold())
+        prefixes[local] = prefix
+    return prefixes
 
 
 def _member(

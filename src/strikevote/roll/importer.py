@@ -5,7 +5,8 @@ File format (one header row, then one member per row; blank rows are skipped):
 ================= =========================================================================================
 column            content
 ================= =========================================================================================
-member_id         required, unique (compared case-insensitively)
+member_id         required, unique (compared case-insensitively); at most 64 characters: ASCII letters,
+                  digits, ``.``, ``_`` and ``-``, starting with a letter or digit (``600-001234``)
 name              required
 email             optional (empty = no registered email); must look like ``user@example.org``
 local             required; when ``locals_`` is given it must be one of them
@@ -39,6 +40,7 @@ from strikevote.roll.model import (
     Member,
     Roll,
     email_problem,
+    member_id_problem,
     normalize_status,
     status_problem,
     text_problem,
@@ -324,6 +326,14 @@ def _required_text(raw: object, _locals: frozenset[str] | None = None) -> str:
     return value
 
 
+def _member_id(raw: object, _locals: frozenset[str] | None) -> str:
+    value = _text(raw)
+    problem = member_id_problem(value)
+    if problem:
+        raise _FieldError(problem)
+    return value
+
+
 def _local(raw: object, known_locals: frozenset[str] | None) -> str:
     value = _required_text(raw)
     if known_locals is not None and value not in known_locals:
@@ -392,7 +402,7 @@ def _checkoff(raw: object, _locals: frozenset[str] | None) -> bool:
 
 
 _PARSERS: Final[dict[str, Callable[[object, frozenset[str] | None], object]]] = {
-    "member_id": _required_text,
+    "member_id": _member_id,
     "name": _required_text,
     "email": _email,
     "local": _local,

@@ -20,8 +20,16 @@ KNOWN_STATUSES: Final[frozenset[str]] = frozenset(
 #: Statuses that count as good standing unless an :class:`EligibilityPolicy` says otherwise.
 GOOD_STANDING_STATUSES: Final[frozenset[str]] = frozenset({"good-standing", "active"})
 
-#: Longest accepted member id, name or local id (characters).
+#: Longest accepted name or local id (characters).
 MAX_TEXT_LENGTH: Final = 200
+
+#: Longest accepted member id (characters); the database column holds 64.
+MAX_MEMBER_ID_LENGTH: Final = 64
+
+#: Characters a member id may use. Ids end up in file names (the credential letters) and in spreadsheets, so
+#: they are kept to ASCII letters, digits, ``.``, ``_`` and ``-``, and must start with a letter or digit (no
+#: ``.``/``..`` path parts, no hidden files, nothing a shell or a spreadsheet would read as an option/formula).
+MEMBER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 # Bidirectional overrides/isolates can make a name display as something else (Trojan Source); zero-width
 # joiners (also format characters) are legitimate in many scripts and stay allowed.
@@ -49,6 +57,22 @@ def text_problem(value: str) -> str | None:
         return f"is longer than {MAX_TEXT_LENGTH} characters"
     if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in value):
         return f"{value!r} contains a control character or line break"
+    return None
+
+
+def member_id_problem(value: str) -> str | None:
+    """Why ``value`` is not acceptable as a member id, or ``None`` (see :data:`MEMBER_ID_PATTERN`)."""
+    problem = text_problem(value)
+    if problem:
+        return problem
+    if len(value) > MAX_MEMBER_ID_LENGTH:
+        return f"is longer than {MAX_MEMBER_ID_LENGTH} characters"
+    if MEMBER_ID_PATTERN.fullmatch(value) is None:
+        if not (value[0].isascii() and value[0].isalnum()):
+            return f"{value!r} must start with a letter or digit"
+        bad = sorted({ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in "._-"))})
+        shown = " ".join(repr(ch) for ch in bad)
+        return f"{value!r} contains {shown}: a member id may use only letters A-Z, digits, '.', '_' and '-'"
     return None
 
 
@@ -96,7 +120,8 @@ def member_problems(member: Member) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for name in ("member_id", "name", "local"):
         value = getattr(member, name)
-        problem = text_problem(value) if isinstance(value, str) else "must be text"
+        check = member_id_problem if name == "member_id" else text_problem
+        problem = check(value) if isinstance(value, str) else "must be text"
         if problem:
             problems.append((name, problem))
     if member.email is not None:

@@ -25,12 +25,25 @@ Example::
     cutoff = 2021-09-30
     grace_days = 30
     require_email = true
+    good_standing = ["good-standing", "active"]   # optional; roll statuses that count as good standing
 
     [[locals]]
     id = "600"
     name = "International Cinematographers Guild"
     delegates = 27
     question = "…"                            # optional
+
+``notice`` is optional, but the 15-day notice check (DESIGN.md §5) needs it: when the vote opens less than
+15 days after ``notice`` a warning says so, and when ``notice`` is missing a warning says the check was not made.
+Warnings never stop the vote being called; they are printed by ``vote create`` and ``roll check``.
+
+``[eligibility]``: a member may vote when their status counts as good standing, their dues are paid through
+``cutoff`` or at most ``grace_days`` (default 0) before it (members on dues check-off are never excluded for
+arrears), and, when ``require_email`` (default true), a registered email. ``good_standing`` lists the roll
+statuses that count as good standing for this vote (default ``["active", "good-standing"]``); each must be one
+of the statuses a roll may use (:data:`strikevote.roll.KNOWN_STATUSES`: ``active``, ``expelled``,
+``good-standing``, ``retired``, ``suspended``, ``withdrawn``; spelling as in the roll, e.g. ``"Good Standing"``
+is ``good-standing``). For instance ``good_standing = ["good-standing", "active", "retired"]`` lets retirees vote.
 """
 
 from __future__ import annotations
@@ -44,7 +57,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikevote.crypto.groups import GROUPS
-from strikevote.roll import EligibilityPolicy
+from strikevote.roll import GOOD_STANDING_STATUSES, KNOWN_STATUSES, EligibilityPolicy
+from strikevote.roll.model import normalize_status
 from strikevote.rules import Rule, RuleError, load_rule
 from strikevote.services.errors import DefinitionError
 
@@ -126,6 +140,7 @@ class VoteDefinition:
                 "cutoff": self.eligibility.cutoff.isoformat(),
                 "grace_days": self.eligibility.grace_days,
                 "require_email": self.eligibility.require_email,
+                "good_standing": sorted(self.eligibility.good_standing_statuses),
             },
             "locals": [
                 {"id": x.id, "name": x.name, "delegates": x.delegates, "question": x.question}
@@ -227,7 +242,7 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         raise DefinitionError(f"{where}: [trustees] 'names' must list {n} names")
 
     el = _req(data, "eligibility", where, dict)
-    _unknown(el, {"cutoff", "grace_days", "require_email"}, f"{where}: [eligibility]")
+    _unknown(el, {"cutoff", "grace_days", "require_email", "good_standing"}, f"{where}: [eligibility]")
     cutoff = _req(el, "cutoff", f"{where}: [eligibility]", date)
     if isinstance(cutoff, datetime):
         raise DefinitionError(f"{where}: [eligibility] 'cutoff' must be a date")
@@ -237,6 +252,7 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
     require_email = el.get("require_email", True)
     if not isinstance(require_email, bool):
         raise DefinitionError(f"{where}: [eligibility] 'require_email' must be true or false")
+    good_standing = _good_standing(el, f"{where}: [eligibility]")
 
     locals_raw = _req(data, "locals", where, list)
     if not locals_raw:
@@ -262,7 +278,9 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
 
     notice = data.get("notice")
     warnings: list[str] = []
-    if notice is not None:
+    if notice is None:
+        warnings.append(f"no notice date: the {MIN_NOTICE_DAYS}-day notice check was not made")
+    else:
         if not isinstance(notice, date) or isinstance(notice, datetime):
             raise DefinitionError(f"{where}: 'notice' must be a date")
         if opens.date() - notice < timedelta(days=MIN_NOTICE_DAYS):
@@ -287,11 +305,35 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         trustees_n=n,
         trustees_k=k,
         trustee_names=tuple(names),
-        eligibility=EligibilityPolicy(cutoff=cutoff, grace_days=grace, require_email=require_email),
+        eligibility=EligibilityPolicy(
+            cutoff=cutoff,
+            grace_days=grace,
+            require_email=require_email,
+            good_standing_statuses=good_standing,
+        ),
         locals=tuple(locs),
         id=vote_id,
         warnings=tuple(warnings),
     )
+
+
+def _good_standing(el: dict[str, Any], where: str) -> frozenset[str]:
+    """The ``good_standing`` list: known roll statuses (normalised as the roll importer does), not empty."""
+    if "good_standing" not in el:
+        return GOOD_STANDING_STATUSES
+    raw = el["good_standing"]
+    known = ", ".join(sorted(KNOWN_STATUSES))
+    if not isinstance(raw, list) or not raw:
+        raise DefinitionError(f"{where} 'good_standing' must be a non-empty list of statuses (from: {known})")
+    statuses: set[str] = set()
+    for item in raw:
+        if not isinstance(item, str):
+            raise DefinitionError(f"{where} 'good_standing' must list statuses as strings, got {item!r}")
+        status = normalize_status(item)
+        if status not in KNOWN_STATUSES:
+            raise DefinitionError(f"{where} 'good_standing': unknown status {item!r} (known: {known})")
+        statuses.add(status)
+    return frozenset(statuses)
 
 
 def _moment(table: dict[str, Any], key: str, where: str, tz: ZoneInfo) -> datetime:

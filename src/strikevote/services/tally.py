@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,12 +47,22 @@ def counted_ballots(s: Session, election_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def close_and_tally(db: sessionmaker[Session], vote_id: str) -> dict[str, int]:
-    """End the ballots of every local and publish its encrypted tally.  Returns ballots counted per local."""
+def close_and_tally(
+    db: sessionmaker[Session], vote_id: str, now: datetime | None = None, *, early: bool = False
+) -> dict[str, int]:
+    """End the ballots of every local and publish its encrypted tally.  Returns ballots counted per local.
+
+    :param now: the time of closing (timezone-aware). When given, closing before the window's ``closes`` is
+        refused with a :class:`StateError` unless ``early`` is true: the election committee may close early,
+        but only deliberately. Without ``now`` the window is not checked.
+    :param early: close even though the window has not ended.
+    """
     counted: dict[str, int] = {}
     with db.begin() as s:
-        vote, _defn = load_vote(s, vote_id)
+        vote, defn = load_vote(s, vote_id)
         require_state(vote, "open")
+        if now is not None:
+            check_close_time(vote_id, defn.closes, defn.timezone, now, early=early)
         for el in elections(s, vote_id):
             election = BelElection.parse(el.election_json)
             g = election.group
@@ -65,6 +77,26 @@ def close_and_tally(db: sessionmaker[Session], vote_id: str) -> dict[str, int]:
             counted[el.local_id] = len(raws)
         vote.state = "closed"
     return counted
+
+
+def check_close_time(vote_id: str, closes: datetime, timezone: str, now: datetime, *, early: bool) -> None:
+    """Refuse to close vote ``vote_id`` at ``now``, before its window's ``closes``, unless ``early``."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+    if now >= closes or early:
+        return
+    hours, minutes = divmod(int((closes - now).total_seconds()) // 60, 60)
+    days, hours = divmod(hours, 24)
+    parts = ((days, "d"), (hours, "h"), (minutes, "min"))
+    remaining = " ".join(f"{n} {unit}" for n, unit in parts if n) or "less than a minute"
+    try:
+        local_close = closes.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local_close = closes
+    raise StateError(
+        f"vote '{vote_id}' is open until {local_close.isoformat()} ({timezone}), {remaining} from now; "
+        "closing before the window ends must be deliberate: close it early explicitly (`--early`)"
+    )
 
 
 def encrypted_tally_of(
