@@ -4,6 +4,7 @@ and members would type it; and bad input giving one line on stderr and exit 2, r
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,9 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
 
     r = sv("vote", "status", "cli-vote", env=env)
     assert "State: open" in r.stdout and "Trustees (2 of 3" in r.stdout
-    r = sv("tally", "close", "cli-vote", env=env)
+    r = sv("tally", "close", "cli-vote", env=env, code=1)  # the window is still open: only deliberately
+    assert "--early" in r.stdout + r.stderr
+    r = sv("tally", "close", "cli-vote", "--early", env=env)
     assert "TOTAL" in r.stdout
     sv("ballot", "cast", "cli-vote", tmp_path / "ballot-1.json", env=env, code=1)  # closed
     sv("result", "decrypt", "cli-vote", env=env, code=1)  # no trustee has decrypted yet
@@ -128,6 +131,8 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     assert "VALID" in r.stdout
     result = json.loads((out / "result.json").read_text())
     assert {x["id"]: (x["yes"], x["no"]) for x in result["locals"]} == {"44": (3, 1), "80": (1, 2)}
+    closed = datetime.fromisoformat(result["closed_at"])  # when it was closed, not the planned close
+    assert abs((datetime.now(UTC) - closed).total_seconds()) < 600
     assert "All " in (out / "report.html").read_text()
     r = sv("verify", out, "--jobs", 1)
     assert "VALID" in r.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -17,10 +18,13 @@ app = typer.Typer(help="Close the vote and compute the encrypted tallies.", no_a
 def close(
     vote: Annotated[str, typer.Argument(help="The vote id.")],
     db: DbOption = DEFAULT_DB,
+    early: Annotated[
+        bool, typer.Option("--early", help="Close before the voting window ends (a deliberate decision).")
+    ] = False,
 ) -> None:
     """Close the ballot box and publish every local's encrypted tally (no one can read it yet)."""
     with handled("tally close"), database(db) as sm:
-        counted = tally.close_and_tally(sm, vote)
+        counted = tally.close_and_tally(sm, vote, datetime.now(UTC), early=early)
     table = Table(title=f"{vote}: ballots counted (encrypted)")
     table.add_column("Local")
     table.add_column("Ballots", justify="right")

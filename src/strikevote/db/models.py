@@ -40,6 +40,7 @@ class Vote(Base):
     roll_digest: Mapped[str] = mapped_column(String(64))
     trustees_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # when it was
     __table_args__ = (
         CheckConstraint(
             "state IN ('keys', 'credentials', 'open', 'closed', 'tallied', 'published')", name="vote_state"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,16 @@ def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Ele
     }
 
 
+def _closed_at(vote: models.Vote, planned: datetime) -> str:
+    """When the ballot box was closed (votes closed before migration 0002 only have the planned time)."""
+    if vote.closed_at is None:
+        return planned.isoformat()
+    at = vote.closed_at
+    if at.tzinfo is None:  # SQLite keeps no offset; we always store UTC
+        at = at.replace(tzinfo=UTC)
+    return at.isoformat(timespec="seconds")
+
+
 def publish(
     db: sessionmaker[Session],
     vote_id: str,
@@ -118,7 +129,7 @@ def publish(
             kind=defn.kind,
             locals_=locals_,
             evaluation=evaluation,
-            closed_at=closed_at or defn.closes.isoformat(),
+            closed_at=closed_at or _closed_at(vote, defn.closes),
             group=defn.group,
         )
         result["rule"]["spec"] = defn.rule_spec

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -63,6 +63,7 @@ def close_and_tally(
         require_state(vote, "open")
         if now is not None:
             check_close_time(vote_id, defn.closes, defn.timezone, now, early=early)
+        vote.closed_at = now or datetime.now(UTC)
         for el in elections(s, vote_id):
             election = BelElection.parse(el.election_json)
             g = election.group
