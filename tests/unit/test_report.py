@@ -712,3 +712,56 @@ def test_import_does_not_load_matplotlib_or_jinja2() -> None:
     code = "import sys, strikevote.report; print('matplotlib' in sys.modules, 'jinja2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------- threshold from the rule, real path
+
+
+def _real_result(rule_name: str, counts: Sequence[tuple[str, int, int, int, int]]) -> dict[str, Any]:
+    """The result of ``rule_name`` through the real path: rules engine → Evaluation.to_json() → build_result."""
+    from strikevote.rules import LocalCount, evaluate, load_rule
+
+    lcs = [LocalCount(i, f"Local {i}", d, e, y, n) for i, d, e, y, n in counts]
+    ev = evaluate(load_rule(rule_name), lcs).to_json()
+    locals_ = [local(lc.id, lc.yes, lc.no, lc.eligible, delegates=lc.delegates) for lc in lcs]
+    return build(locals_, ev, union="IATSE")
+
+
+_IATSE_LOCALS = [("600", 27, 100, 80, 10), ("700", 27, 100, 60, 30), ("44", 20, 50, 30, 10)]
+
+
+def test_iatse_constitution_chart_draws_the_75_percent_per_local_threshold() -> None:
+    from strikevote.report.charts import chart_threshold
+
+    result = _real_result("iatse-constitution", _IATSE_LOCALS)
+    assert result["rule"]["threshold"] == 0.75
+    assert chart_threshold(result) == 0.75
+    html = render_report_html(result, verification=[])
+    caption = re.search(r'<figcaption id="yes-share-caption">(.*?)</figcaption>', html, re.S)
+    assert caption is not None
+    assert " ".join(caption.group(1).split()).endswith("Dashed line: 75% threshold.")
+    assert "dashed line at the rule's threshold of 75%" in html
+    assert "50% threshold" not in html
+    # 600 (88.9%) meets 75%, 700 (66.7%) and 44 (75%) too: the colours and the line agree
+    assert [x["in_favour"] for x in result["locals"]] == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"), [("sag-aftra", 0.75), ("uaw", 2 / 3), ("iatse-ratification", 0.5)]
+)
+def test_chart_threshold_follows_the_rule(rule: str, expected: float) -> None:
+    from strikevote.report.charts import chart_threshold
+
+    assert chart_threshold(_real_result(rule, _IATSE_LOCALS)) == expected
+
+
+def test_rule_without_a_single_threshold_says_so_instead_of_drawing_50_percent() -> None:
+    from strikevote.report.charts import chart_threshold
+
+    result = _real_result("teamsters-pre-2021", _IATSE_LOCALS)
+    assert "threshold" not in result["rule"]
+    assert chart_threshold(result) is None
+    html = render_report_html(result, verification=[])
+    assert "Dashed line" not in html and "Yes share required" not in html
+    assert "this rule has no single yes-share threshold" in " ".join(html.split())
+    assert len(_images(html)) == 2

@@ -510,7 +510,11 @@ def test_to_json_is_serialisable_and_has_the_documented_keys() -> None:
         "delegates",
         "locals_in_favour",
         "per_local",
+        "counts_locals",
+        "uses_delegates",
+        "threshold",
     }
+    assert (data["counts_locals"], data["uses_delegates"], data["threshold"]) == (False, True, 0.5)
     assert json.loads(json.dumps(data)) == data
     assert {"yes", "no", "ballots", "eligible", "yes_share", "turnout", "passed"} <= set(data["popular"])
     assert {"yes", "no", "total", "passed"} <= set(data["delegates"])
@@ -748,3 +752,40 @@ def test_rule_is_immutable() -> None:
     rule: Rule = PRESETS["uaw"]
     with pytest.raises(AttributeError):
         rule.name = "x"  # type: ignore[misc]
+
+
+# --- the threshold drawn on the yes-share chart -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("simple-majority", 0.5),
+        ("sag-aftra", 0.75),
+        ("uaw", 2 / 3),
+        ("teamsters", 0.5),
+        ("teamsters-pre-2021", None),  # two thirds against to reject under 50% turnout: no single threshold
+        ("uk-tu-act-2016", 0.5),
+        ("uk-tu-act-2016-ips", 0.5),
+        ("articles-iatse", 0.75),
+        ("iatse-constitution", 0.75),  # per local, not the popular vote's 50%
+        ("iatse-ratification", 0.5),
+        ({"eligible_share": ">= 2/5"}, None),  # no yes share of ballots at all
+        ({"all": [{"popular": ">= 2/3"}, {"popular": "> 1/2"}]}, None),  # two different ones
+        ({"local": ">= 3/5", "locals_in_favour": "all"}, 0.6),
+        ({"all": [{"locals_in_favour": "majority", "local": ">= 3/5"}, {"delegates": "majority"}]}, 0.6),
+        (
+            {
+                "local": "> 1/2",
+                "all": [{"locals_in_favour": "majority", "local": ">= 3/5"}, {"delegates": "majority"}],
+            },
+            None,  # locals counted at 60%, delegate blocks at 50%
+        ),
+    ],
+)
+def test_evaluation_threshold_is_the_rules_single_yes_share_threshold(
+    rule: str | dict[str, Any], expected: float | None
+) -> None:
+    ev = run(rule, IATSE_2021_BASIC)
+    assert ev.threshold == expected
+    assert ev.to_json()["threshold"] == expected

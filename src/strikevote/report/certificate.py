@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from strikevote import __version__
-from strikevote.report.announce import announcement, union_phrase
 from strikevote.report.charts import chart_threshold, turnout_chart, yes_share_chart
 from strikevote.report.errors import ReportError
 from strikevote.report.formatting import KINDS, count, percent
+from strikevote.report.result import announcement
+from strikevote.rules.result_doc import union_phrase
 
 if TYPE_CHECKING:
     import jinja2
@@ -144,8 +145,7 @@ def render_report_html(result: Mapping[str, Any], *, verification: Sequence[Chec
             "name": rule.get("name", ""),
             "description": rule.get("description", ""),
             "trace": list(rule.get("trace", [])),
-            "threshold": chart_threshold(result),
-            "threshold_given": rule.get("threshold") is not None,
+            "threshold": chart_threshold(result),  # None: the rule has no single yes-share threshold
         },
         "popular": {
             **popular,

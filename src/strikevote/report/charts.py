@@ -18,9 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_THRESHOLD", "chart_threshold", "turnout_chart", "yes_share_chart"]
-
-DEFAULT_THRESHOLD: Final = 0.5
+__all__ = ["chart_threshold", "turnout_chart", "yes_share_chart"]
 
 _IN_FAVOUR: Final = "#2e7d32"
 _AGAINST: Final = "#c62828"
@@ -28,12 +26,14 @@ _NEUTRAL: Final = "#1565c0"
 _LINE: Final = "#333333"
 
 
-def chart_threshold(result: Mapping[str, Any]) -> float:
-    """The yes-share the rule asks for: ``result["rule"]["threshold"]`` if present, else 0.5."""
+def chart_threshold(result: Mapping[str, Any]) -> float | None:
+    """The yes share the rule asks of a local, ``result["rule"]["threshold"]`` (from the rules engine: the
+    per-local threshold, or the popular one for a rule that does not count locals), or ``None`` when the rule
+    has no single threshold, in which case no line is drawn (never an invented 50%)."""
     rule = result.get("rule")
     value = rule.get("threshold") if isinstance(rule, Mapping) else None
     if value is None:
-        return DEFAULT_THRESHOLD
+        return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise ReportError("result.rule.threshold", f"must be a share between 0 and 1, got {value!r}")
     return float(value)
@@ -92,7 +92,8 @@ def _pair(local: Mapping[str, Any], num: str, den: str) -> tuple[int, int]:
 
 
 def yes_share_chart(result: Mapping[str, Any]) -> str:
-    """Base64 PNG: yes share per local (green in favour, red not), with a line at the rule's threshold."""
+    """Base64 PNG: yes share per local (green in favour, red not), with a dashed line at the rule's
+    threshold when it has a single one (:func:`chart_threshold`)."""
     locals_ = _locals(result)
     threshold = chart_threshold(result)
     ids = [_label(local.get("id")) for local in locals_]
@@ -100,12 +101,13 @@ def yes_share_chart(result: Mapping[str, Any]) -> str:
     colors = [_IN_FAVOUR if local.get("in_favour") else _AGAINST for local in locals_]
     fig, ax = _figure(len(ids))
     _bars(ax, ids, pairs, colors)
-    ax.axhline(
-        threshold, color=_LINE, linestyle="--", linewidth=1.2, label=f"threshold {threshold * 100:.4g}%"
-    )
+    if threshold is not None:
+        ax.axhline(
+            threshold, color=_LINE, linestyle="--", linewidth=1.2, label=f"threshold {threshold * 100:.4g}%"
+        )
+        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_ylabel("Yes share of ballots")
     ax.set_title("Yes share per local", fontsize=11)
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     return _png(fig)
 
 

@@ -36,7 +36,7 @@ from .model import (
 )
 from .spec import ALL_LOCALS, walk
 
-__all__ = ["evaluate"]
+__all__ = ["chart_threshold", "evaluate"]
 
 _INDENT = "  "
 _MAX_NAMED_LOCALS = 40
@@ -218,6 +218,31 @@ def _per_local(rule: Rule, lc: LocalCount) -> tuple[dict[str, Any], str]:
     return entry, line
 
 
+def chart_threshold(rule: Rule) -> Threshold | None:
+    """The one yes-share threshold a local's bar is measured against on the yes-share chart, or ``None``.
+
+    A rule that counts locals or delegates: the per-local threshold of its locals/delegates blocks, when they
+    all use the rule's per-local threshold. Otherwise the popular threshold: the yes-share-of-ballots lower
+    bound the rule requires, when it requires exactly one and that is also the rule's per-local threshold (so
+    the line agrees with which locals are marked in favour). ``None`` when there is no such single
+    threshold: a popular share inside a ``not`` block or an ``if`` condition, on the "no" side or as an upper
+    bound (Teamsters before 2021: two thirds against to reject under 50% turnout), several different ones, or
+    none at all (only turnout or shares of the eligible members)."""
+    nodes = list(walk(rule.root, guards=True))
+    blocks = [n for n in nodes if isinstance(n, LocalsInFavour | DelegateMajority)]
+    if blocks:
+        found = {n.local or rule.local for n in blocks}
+    else:
+        guarded = [n for n in nodes if isinstance(n, PopularShare)]
+        required = [n for n in walk(rule.root, guards=False) if isinstance(n, PopularShare)]
+        if len(guarded) != len(required) or any(
+            n.side is not Side.YES or not n.threshold.op.is_lower_bound for n in required
+        ):
+            return None
+        found = {n.threshold for n in required}
+    return rule.local if found == {rule.local} else None
+
+
 def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
     """Apply ``rule`` to the per-local counts ``locals_`` (in report order; ids must be unique)."""
     locs = tuple(locals_)
@@ -293,4 +318,5 @@ def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
         counts_locals=any(isinstance(n, LocalsInFavour) for n in nodes),
         uses_delegates=any(isinstance(n, DelegateMajority) for n in nodes),
         popular_threshold=float(rule.popular.value),
+        threshold=None if (drawn := chart_threshold(rule)) is None else float(drawn.value),
     )

@@ -378,10 +378,14 @@ class Evaluation:
     counts_locals: bool = False
     uses_delegates: bool = False
     popular_threshold: float = 0.5
+    threshold: float | None = None
+    """The one yes share the rule asks of a local, drawn on the yes-share chart: the per-local threshold
+    for a rule that counts locals or delegates, the popular threshold otherwise; ``None`` when the rule
+    has no single such threshold (several different ones, a "no" side, or only shares of the eligible)."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable copy (keys: rule, description, passed, trace, popular, delegates,
-        locals_in_favour, per_local)."""
+        locals_in_favour, per_local, counts_locals, uses_delegates, threshold)."""
         return {
             "rule": self.rule,
             "description": self.description,
@@ -391,4 +395,7 @@ class Evaluation:
             "delegates": copy.deepcopy(self.delegates),
             "locals_in_favour": self.locals_in_favour,
             "per_local": copy.deepcopy(self.per_local),
+            "counts_locals": self.counts_locals,
+            "uses_delegates": self.uses_delegates,
+            "threshold": self.threshold,
         }
