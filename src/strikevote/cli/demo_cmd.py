@@ -22,9 +22,19 @@ def demo(
     ] = None,
     group: Annotated[str, typer.Option(help="Ed25519 or BELENIOS-2048.")] = "Ed25519",
     db: Annotated[
-        str | None, typer.Option(help="Database URL (default: SQLite in the output directory).")
+        str | None, typer.Option(help="Database URL (default: SQLite in the private directory).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output directory for the bundle.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for the public bundle, and only it (default: a new temporary one)."),
+    ] = None,
+    private: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for what must never be published: trustee keys, credential letters, roll, "
+            "database (default: DIR.private next to the bundle)."
+        ),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed for a reproducible simulation (never for real votes).")
     ] = None,
@@ -39,9 +49,7 @@ def demo(
         if members:
             plan = plan.scaled(members)
         out = out or Path(tempfile.mkdtemp(prefix="strikevote-demo-"))
-        if (out / "strikevote.db").exists() and db is None:
-            (out / "strikevote.db").unlink()
-        outcome = run_demo(plan, out, db_url=db, group=group, seed=seed, console=console)
+        outcome = run_demo(plan, out, private=private, db_url=db, group=group, seed=seed, console=console)
     except ServiceError as exc:
         typer.echo(f"strikevote demo: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -53,7 +61,15 @@ def demo(
         f"Independent verification: {status} ({', '.join(outcome.failures) or 'all checks passed'})"
     )
     console.print(
-        f"Bundle: {outcome.out}  (vote.json, locals/*.bel, result.json, report.html)", highlight=False
+        f"Bundle (public): {outcome.out}  (vote.json, locals/*.bel, result.json, report.html)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"Private, never publish: {outcome.private}  (trustee keys, credential letters, roll"
+        f"{', database' if db is None else ''})",
+        highlight=False,
+        soft_wrap=True,
     )
     console.print(
         "Phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items()), highlight=False

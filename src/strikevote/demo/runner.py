@@ -5,11 +5,22 @@ with their own key files → the credential authority writes one letter per elig
 read their letters, encrypt and cast real ballots (verified and committed by the ballot box) → close and
 per-local encrypted tallies → two trustees decrypt (the third is absent) → results, rule → bundle → the
 independent verifier checks the bundle → report.
+
+Two directories, never one inside the other:
+
+* ``out``: the public bundle and nothing else (DESIGN.md §3): ``vote.json``, ``locals/<id>.bel``,
+  ``result.json``, ``report.html`` — what the committee publishes;
+* ``private`` (default: the sibling ``<out>.private/``, mode 0700): what must never be published — the
+  trustees' key shares (``trustees/*.key``: any two decrypt every ballot), every member's credential letter
+  (``outbox/*.eml``: anyone holding them can cast ballots), the roll with names and emails (``roll.csv``) and
+  the default SQLite database (``strikevote.db``, which holds the roll too).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,14 +42,37 @@ from strikevote.report import write_report
 from strikevote.roll import generate_roll, load_roll, readiness_rows, readiness_table, write_roll_csv
 from strikevote.services import ballotbox, credentials, results, tally, trustees, votes
 from strikevote.services.definition import parse_definition
-from strikevote.services.errors import BallotRejected
+from strikevote.services.errors import BallotRejected, ServiceError
 
 BATCH = 500
+PUBLIC = ("vote.json", "locals", "result.json", "report.html")
+PRIVATE_README = "PRIVATE-README.txt"
+PRIVATE_ITEMS = ("trustees", "outbox", "roll.csv")
+DB_FILES = ("strikevote.db", "strikevote.db-wal", "strikevote.db-shm", "strikevote.db-journal")
+_PRIVATE_TEXT = """\
+PRIVATE - DO NOT PUBLISH OR SHARE THIS DIRECTORY.
+
+Written by `strikevote demo` next to the public bundle {out}
+(which holds only vote.json, locals/, result.json and report.html: publish that one).
+
+  trustees/*.key  the trustees' decryption key shares: any two of them decrypt every ballot
+  outbox/*.eml    every member's credential letter: whoever holds one can cast that member's ballot
+  roll.csv        the roll: members' names and emails
+  strikevote.db   the demo's database (when no --db was given): the roll and the vote's state
+
+In a real vote each trustee keeps their own key file on their own machine and the credential authority
+mails the letters and deletes them; nothing here would ever sit in one place.
+"""
+
+
+class DemoDirError(ServiceError):
+    """The bundle or private directory cannot be used (not empty, or one inside the other)."""
 
 
 @dataclass
 class DemoOutcome:
     out: Path
+    private: Path
     result: dict[str, Any]
     valid: bool
     failures: list[str]
@@ -84,10 +118,59 @@ def definition_for(s: Scenario, group: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def default_private_dir(out: Path) -> Path:
+    """``<out>.private``, next to the bundle (never inside it)."""
+    o = out.resolve()
+    return o.with_name(o.name + ".private")
+
+
+def prepare_dirs(out: Path, private: Path) -> None:
+    """Make ``out`` an empty bundle directory and ``private`` an empty private one (mode 0700).
+
+    A previous demo's bundle or private directory is replaced; anything else that is in the way is refused,
+    so no file of the user's is deleted and no stray file ends up published with the bundle.
+    """
+    o, p = out.resolve(), private.resolve()
+    if p == o or p.is_relative_to(o) or o.is_relative_to(p):
+        raise DemoDirError(
+            f"the private directory {private} and the bundle {out} must be apart, neither inside the other"
+        )
+    if out.exists():
+        if not out.is_dir():
+            raise DemoDirError(f"{out}: not a directory")
+        extra = sorted(x.name for x in out.iterdir() if x.name not in PUBLIC)
+        if extra:
+            hint = ""
+            if set(extra) & {*PRIVATE_ITEMS, *DB_FILES}:
+                hint = " (trustee keys, letters or roll of an older demo: delete them, never publish them)"
+            raise DemoDirError(
+                f"{out}: neither empty nor a demo bundle: it holds {', '.join(extra)}{hint};"
+                " choose another --out"
+            )
+    if private.exists():
+        if not private.is_dir():
+            raise DemoDirError(f"{private}: not a directory")
+        if any(private.iterdir()) and not (private / PRIVATE_README).is_file():
+            raise DemoDirError(
+                f"{private}: exists and is not a demo's private directory; choose another --private"
+            )
+    # both checked: only now is a previous demo's output removed
+    for x in [*(out / n for n in PUBLIC), *(private / n for n in PRIVATE_ITEMS)]:
+        if x.is_dir() and not x.is_symlink():
+            shutil.rmtree(x)
+        else:
+            x.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    private.mkdir(parents=True, exist_ok=True)
+    os.chmod(private, 0o700)
+    (private / PRIVATE_README).write_text(_PRIVATE_TEXT.format(out=o), encoding="utf-8")
+
+
 def run_demo(
     scenario: Scenario,
     out: Path,
     *,
+    private: Path | None = None,
     db_url: str | None = None,
     group: str = "Ed25519",
     seed: int | None = None,
@@ -95,7 +178,11 @@ def run_demo(
     jobs: int | None = None,
 ) -> DemoOutcome:
     console = console or Console()
-    out.mkdir(parents=True, exist_ok=True)
+    private = private or default_private_dir(out)
+    prepare_dirs(out, private)
+    if db_url is None:
+        for name in DB_FILES:
+            (private / name).unlink(missing_ok=True)
     rng: Any = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
     pyrng = random.Random(seed if seed is not None else random.SystemRandom().random())
     now = datetime.now(UTC).replace(microsecond=0)
@@ -114,7 +201,7 @@ def run_demo(
         TimeElapsedColumn(),
         console=console,
     )
-    db = open_db(db_url or f"sqlite:///{out / 'strikevote.db'}")
+    db = open_db(db_url or f"sqlite:///{private / 'strikevote.db'}")
     with progress:
         # 1. roll → vote called
         with phase("roll"):
@@ -127,18 +214,16 @@ def run_demo(
                 in_arrears={x.id: x.in_arrears for x in scenario.locals},
                 cutoff=cutoff,
             )
-            write_roll_csv(members, out / "roll.csv")
-            roll = load_roll(out / "roll.csv", {x.id for x in scenario.locals})
+            write_roll_csv(members, private / "roll.csv")
+            roll = load_roll(private / "roll.csv", {x.id for x in scenario.locals})
             defn = parse_definition(definition_for(scenario, group, now), "demo scenario")
             called = votes.call_vote(db, defn, roll, now)
             progress.update(t, completed=1)
         # 2. key ceremony: each trustee with their own key file
         with phase("trustees"):
-            kdir = out / "trustees"
-            kdir.mkdir(exist_ok=True)
+            kdir = private / "trustees"
+            kdir.mkdir(mode=0o700)
             keys = [kdir / f"trustee-{i}.key" for i in (1, 2, 3)]
-            for k in keys:
-                k.unlink(missing_ok=True)
             t = progress.add_task("Trustees' key ceremony (2 of 3)", total=10)
             for i, k in enumerate(keys, start=1):
                 trustees.init_trustee(db, called.vote_id, i, k, rng)
@@ -156,7 +241,7 @@ def run_demo(
             eligible = len(called.snapshot.eligible)
             t = progress.add_task("Credential authority: letters", total=eligible)
             letters = credentials.issue_credentials(
-                db, called.vote_id, out / "outbox", rng, now, progress=lambda n: progress.advance(t, n)
+                db, called.vote_id, private / "outbox", rng, now, progress=lambda n: progress.advance(t, n)
             )
         # 4. members vote
         plan = {x.id: x for x in scenario.locals}
@@ -208,6 +293,7 @@ def run_demo(
         console.print(f"[yellow]warning:[/yellow] {w}")
     return DemoOutcome(
         out,
+        private,
         outcome.result,
         report.valid,
         [f"{c.name}: {c.detail}" for c in report.failures],
