@@ -335,6 +335,29 @@ def test_vote_json_union_changed_fails_definition(
     assert "bundle.definition" in found
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(
+            lambda v: v["locals"][0].update(delegates=v["locals"][0]["delegates"] + 50), id="delegates"
+        ),
+        pytest.param(lambda v: v.update(rule="simple-majority"), id="rule"),
+        pytest.param(lambda v: v.update(roll_digest="0" * 64), id="roll"),
+    ],
+)
+def test_vote_json_rewritten_with_a_consistent_result_fails_definition(
+    demo_bundle: Path, tmp_path: Path, fast_archives: None, edit: Callable[[Doc], None]
+) -> None:
+    """vote.json and result.json rewritten together after the vote (more delegates for one local, another rule,
+    another roll): every election's description commits to the vote.json it was set up with."""
+    path = copy_bundle(demo_bundle, tmp_path / "b")
+    vote = json.loads((path / "vote.json").read_text(encoding="utf-8"))
+    edit(vote)
+    (path / "vote.json").write_text(json.dumps(vote), encoding="utf-8")
+    found = failures(verify_bundle(path, jobs=1))
+    assert "bundle.definition" in found
+
+
 # --- the document diff -----------------------------------------------------------------------------------------------
 
 

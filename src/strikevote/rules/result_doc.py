@@ -522,3 +522,28 @@ def build_result(
     }
     result["announcement"] = announcement(result)
     return result
+
+
+# --- vote.json's commitment ---------------------------------------------------------------------------------------
+
+VOTE_FORMAT: Final = "strikevote-vote/1"
+
+
+def vote_commitment(vote: Mapping[str, Any]) -> str:
+    """Base64Compact(SHA-256) of vote.json's canonical JSON without its ``elections`` list.
+
+    Each local's election description carries it (services/trustees.py), so the rule, the locals' delegates,
+    the window, the roll digest and the trustees are fixed when the elections are set up, under the election
+    fingerprints that members see, and a vote.json rewritten afterwards no longer matches its archives.
+    """
+    import json
+
+    from strikevote.crypto.hashing import sha256_b64
+
+    header = {k: v for k, v in vote.items() if k != "elections"}
+    return sha256_b64(json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def election_description(union: str, title: str, local_id: str, commitment: str) -> str:
+    """The description of one local's Belenios election."""
+    return f"{union}: {title} (local {local_id}); vote {commitment}"

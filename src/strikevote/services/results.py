@@ -26,6 +26,7 @@ from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
 from strikevote.report import build_result, write_report
 from strikevote.rules import LocalCount, evaluate
+from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
@@ -66,13 +67,20 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
     return out
 
 
-def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
+    """vote.json without its elections: what each election's description commits to (rules.vote_commitment)."""
     return {
-        "format": "strikevote-vote/1",
+        "format": VOTE_FORMAT,
         "id": vote.id,
         **defn_json,
         "roll_digest": vote.roll_digest,
         "trustees_fingerprint": sha256_b64(vote.trustees_json or ""),
+    }
+
+
+def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+    return {
+        **vote_header(vote, defn_json),
         "elections": [
             {"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
             for el in els

@@ -35,8 +35,10 @@ from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
 from strikevote.db import models
+from strikevote.rules.result_doc import election_description, vote_commitment
 from strikevote.services.board import Board, last_event_type
 from strikevote.services.errors import StateError, TrusteeError
+from strikevote.services.results import vote_header
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
 
@@ -195,13 +197,14 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
             raise TrusteeError(str(exc)) from None
         vote.trustees_json = trustees_json(g, [pedersen])
         pk = combined_public_key(g, [pedersen])
+        commitment = vote_commitment(vote_header(vote, defn.to_json()))
         for loc in defn.locals:
             e = BelElection.make(
                 group=g,
                 public_key=pk,
                 uuid=new_uuid(rng),
                 name=f"{defn.title} — {loc.name}",
-                description=f"{defn.union}: {defn.title} (local {loc.id})",
+                description=election_description(defn.union, defn.title, loc.id, commitment),
                 questions=(Question(("Yes", "No"), 1, 1, loc.question),),
             )
             eligible = (

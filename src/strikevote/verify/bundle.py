@@ -19,7 +19,7 @@ from typing import Any, Final
 from strikevote.belenios.errors import FormatError, UnreadableError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
-from strikevote.rules.result_doc import ResultError, build_result
+from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
 from strikevote.verify.archive import verify_archive
 from strikevote.verify.checks import Report
 
@@ -109,11 +109,15 @@ def _closed_at(report: Report, vote: dict[str, Any], result: dict[str, Any]) -> 
 
 def _definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) -> bool:
     """The archive's election was set up for this vote and local (services/trustees.py): its name, description,
-    group and yes/no question carry vote.json's title, union, group, local name and question."""
+    group and yes/no question carry vote.json's title, union, group, local name and question, and the
+    description commits to the rest of vote.json (rule, locals, delegates, window, roll, trustees)."""
     q = el.questions[0] if len(el.questions) == 1 else None
     return (
         el.name == f"{vote.get('title')} — {local.get('name')}"
-        and el.description == f"{vote.get('union')}: {vote.get('title')} (local {local.get('id')})"
+        and el.description
+        == election_description(
+            str(vote.get("union")), str(vote.get("title")), str(local.get("id")), vote_commitment(vote)
+        )
         and el.group.name == vote.get("group")
         and q is not None
         and tuple(q.answers) == ("Yes", "No")
