@@ -4,7 +4,8 @@ Every tampered archive is otherwise consistent: changed data objects are re-hash
 objects that reference them (setup data, sized tally, owned partial decryption, events) are updated, and the
 events are re-chained with correct parents and heights, so that only the intended check can catch the change.
 Archives are built by our own code (``ElectionArchive``) from a setup whose credentials we know, in Ed25519
-(fast); the CLI tests also cover malformed input (exit 2, or 1 for a malformed ballot), never a traceback.
+(fast); a representative subset (``gsetup``/``ghonest``) runs in BELENIOS-2048 too, with tiny elections.  The CLI
+tests also cover malformed input (exit 2, or 1 for a malformed ballot), never a traceback.
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ from strikevote.cli.main import app
 from strikevote.crypto import proofs
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.ed25519 import ED25519
+from strikevote.crypto.ff import BELENIOS_2048
+from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.randomness import DeterministicRandomness
 from strikevote.verify.archive import verify_archive
 
-G = ED25519
+G = ED25519  # the group of every test that does not say otherwise
+GROUPS = [ED25519, BELENIOS_2048]
 TIMESTAMP = 1_800_000_000
 YES, NO = [[1, 0]], [[0, 1]]
 
@@ -60,27 +64,31 @@ class Setup:
     creds: list[CredentialPair]
     rng: DeterministicRandomness = field(repr=False)
 
+    @property
+    def group(self) -> Group[Any]:
+        return self.election.group
+
     def secret(self, voter: int) -> int:
-        return derive_secret(G, self.election.uuid, self.creds[voter].private)
+        return derive_secret(self.group, self.election.uuid, self.creds[voter].private)
 
     def ballot(self, voter: int, plaintext: list[list[int]], seed: str = "") -> str:
         rng = DeterministicRandomness(f"ballot|{voter}|{plaintext}|{seed}")
         return create_ballot(self.election, self.secret(voter), plaintext, rng).raw
 
 
-def make_setup(voters: int = 4, mode: str = "both", seed: int = 11) -> Setup:
+def make_setup(voters: int = 4, mode: str = "both", seed: int = 11, group: Group[Any] = G) -> Setup:
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
-    trustees, secrets = make_trustees(G, mode, 2, 3, rng)  # type: ignore[arg-type]
+    trustees, secrets = make_trustees(group, mode, 2, 3, rng)  # type: ignore[arg-type]
     election = Election.make(
-        group=G,
-        public_key=combined_public_key(G, trustees),
+        group=group,
+        public_key=combined_public_key(group, trustees),
         uuid=uuid,
         name="Strike authorization",
         description="Strike authorization vote",
         questions=(YES_NO,),
     )
-    return Setup(election, trustees, secrets, generate_credentials(G, uuid, voters, rng), rng)
+    return Setup(election, trustees, secrets, generate_credentials(group, uuid, voters, rng), rng)
 
 
 def write_archive(
@@ -95,12 +103,12 @@ def write_archive(
     """A complete archive with these ballots; the tally takes the last ballot per credential among ``counted``
     (default: all, as Belenios does).  Returns the true result of that tally (``result`` overrides the
     published one)."""
-    e = setup.election
+    e, g = setup.election, setup.group
     archive = ElectionArchive.create(
         path,
         e,
         setup.trustees,
-        public_credentials_json(G, [c.public for c in setup.creds]),
+        public_credentials_json(g, [c.public for c in setup.creds]),
         timestamp=TIMESTAMP,
     )
     for raw in raws:
@@ -109,11 +117,11 @@ def write_archive(
     last: dict[str, Any] = {}
     for i, raw in enumerate(raws):
         if counted is None or i in counted:
-            b = parse_ballot(G, raw)
-            last[G.encode(b.credential)] = b
+            b = parse_ballot(g, raw)
+            last[g.encode(b.credential)] = b
     tally = empty_tally(e)
     for b in last.values():
-        add_to_tally(G, tally, b.answers)
+        add_to_tally(g, tally, b.answers)
     archive.add_encrypted_tally(tally, len(last), len(last))
     partials = {}
     for tid, _t, _i, _pk in decryption_keys(setup.trustees):
@@ -246,13 +254,13 @@ def resign(setup: Setup, voter: int, obj: dict[str, Any], *, sign: bool = True) 
     proof = obj["signature"]["proof"]
     if sign:
         proof = proof_json(
-            proofs.prove_knowledge(G, setup.secret(voter), f"sig|{h}|", DeterministicRandomness(h))
+            proofs.prove_knowledge(setup.group, setup.secret(voter), f"sig|{h}|", DeterministicRandomness(h))
         )
     return dumps({**unsigned, "signature": {"hash": h, "proof": proof}})
 
 
-def bump_response(proof: dict[str, str]) -> None:
-    proof["response"] = str((int(proof["response"]) + 1) % G.q)  # still a canonical scalar in [0, q)
+def bump_response(proof: dict[str, str], q: int = G.q) -> None:
+    proof["response"] = str((int(proof["response"]) + 1) % q)  # still a canonical scalar in [0, q)
 
 
 @pytest.fixture(scope="module")
@@ -260,19 +268,38 @@ def setup() -> Setup:
     return make_setup()
 
 
-@pytest.fixture(scope="module")
-def honest(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], list[list[int]]]:
-    """A valid archive: 4 voters (yes, no, yes, yes), 1 Single + 2-of-3 Pedersen trustees, all decrypting."""
-    path = tmp_path_factory.mktemp("honest") / "honest.bel"
+def _honest_archive(setup: Setup, path: Path) -> tuple[Path, list[str], list[list[int]]]:
     raws = [setup.ballot(0, YES), setup.ballot(1, NO), setup.ballot(2, YES), setup.ballot(3, YES)]
     result = write_archive(path, setup, raws)
     return path, raws, result
 
 
-def test_honest_archive_is_valid(honest: tuple[Path, list[str], list[list[int]]]) -> None:
-    path, _raws, result = honest
+@pytest.fixture(scope="module")
+def honest(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], list[list[int]]]:
+    """A valid archive: 4 voters (yes, no, yes, yes), 1 Single + 2-of-3 Pedersen trustees, all decrypting."""
+    return _honest_archive(setup, tmp_path_factory.mktemp("honest") / "honest.bel")
+
+
+@pytest.fixture(scope="module", params=GROUPS, ids=lambda g: g.name)
+def gsetup(request: pytest.FixtureRequest) -> Setup:
+    """The same election in each group (BELENIOS-2048 is ~5x slower: used by a representative subset only)."""
+    group: Group[Any] = request.param
+    return make_setup(group=group)
+
+
+@pytest.fixture(scope="module")
+def ghonest(
+    gsetup: Setup, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str], list[list[int]]]:
+    """``honest`` in each group."""
+    return _honest_archive(gsetup, tmp_path_factory.mktemp("ghonest") / f"{gsetup.group.name}.bel")
+
+
+def test_honest_archive_is_valid(ghonest: tuple[Path, list[str], list[list[int]]]) -> None:
+    path, _raws, result = ghonest
     report, facts = verify_archive(path, jobs=1)
     assert report.valid, report.failures
+    assert not report.incomplete
     assert result == [[3, 1]] and facts.result == result and facts.counted == 4
 
 
@@ -288,7 +315,8 @@ def test_rewriting_without_change_is_byte_identical(
 # (a) swapped ciphertexts
 
 
-def test_swapped_ciphertexts_fail_signature_hash(setup: Setup, tmp_path: Path) -> None:
+def test_swapped_ciphertexts_fail_signature_hash(gsetup: Setup, tmp_path: Path) -> None:
+    setup = gsetup
     raws = [setup.ballot(0, YES), dumps(swap_choices(setup.ballot(1, YES))), setup.ballot(2, NO)]
     write_archive(tmp_path / "a.bel", setup, raws, counted=[0, 2])
     assert failures(tmp_path / "a.bel") == {"ballot.signature", "ballot.all"}
@@ -333,17 +361,18 @@ def test_bad_proof_response_after_signing_fails_signature(setup: Setup, tmp_path
 
 
 @pytest.mark.parametrize("where", ["individual-0", "individual-1", "overall"])
-def test_bad_proof_signed_by_the_voter_fails_proofs(setup: Setup, tmp_path: Path, where: str) -> None:
+def test_bad_proof_signed_by_the_voter_fails_proofs(gsetup: Setup, tmp_path: Path, where: str) -> None:
     """Corrupt a proof, then sign with the voter's credential: only the proof check can catch it."""
+    setup, g = gsetup, gsetup.group
     obj = json.loads(setup.ballot(1, NO))
     answer = obj["answers"][0]
     if where == "overall":
-        bump_response(answer["overall_proof"][0])
+        bump_response(answer["overall_proof"][0], g.q)
     else:
-        bump_response(answer["individual_proofs"][int(where[-1])][0])
+        bump_response(answer["individual_proofs"][int(where[-1])][0], g.q)
     raw = resign(setup, 1, obj)
-    b = parse_ballot(G, raw)
-    assert proofs.verify_knowledge(G, b.credential, b.signature, f"sig|{b.signature_hash}|")
+    b = parse_ballot(g, raw)
+    assert proofs.verify_knowledge(g, b.credential, b.signature, f"sig|{b.signature_hash}|")
     write_archive(tmp_path / "b.bel", setup, [setup.ballot(0, YES), raw], counted=[0])
     assert failures(tmp_path / "b.bel") == {"ballot.proofs", "ballot.all"}
 
@@ -365,12 +394,18 @@ def test_proof_for_a_plaintext_outside_0_1_fails_proofs(setup: Setup, tmp_path: 
 # (c) a credential that is not on the list
 
 
-def test_ballot_from_unlisted_credential(setup: Setup, tmp_path: Path) -> None:
+def test_ballot_from_unlisted_credential(gsetup: Setup, tmp_path: Path) -> None:
+    setup = gsetup
     rogue = generate_credential(DeterministicRandomness("rogue"))
-    secret = derive_secret(G, setup.election.uuid, rogue)
+    secret = derive_secret(setup.group, setup.election.uuid, rogue)
     raw = create_ballot(setup.election, secret, YES, DeterministicRandomness("rogue-ballot")).raw
     write_archive(tmp_path / "c.bel", setup, [setup.ballot(0, NO), raw], counted=[0])
     assert failures(tmp_path / "c.bel") == {"ballot.credential", "ballot.all"}
+    report, _ = verify_archive(tmp_path / "c.bel", jobs=1)
+    (check,) = [c for c in report.failures if c.name == "ballot.credential"]
+    assert check.detail.startswith("ballot #2 (tracker ") and check.detail.endswith(
+        ") credential not in the list"
+    )
 
 
 def test_ballot_for_another_election(setup: Setup, tmp_path: Path) -> None:
@@ -438,13 +473,13 @@ def test_revote_forbidden(setup: Setup, tmp_path: Path) -> None:
 # (d) wrong result, (e) bad partial decryption
 
 
-def test_wrong_result(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+def test_wrong_result(ghonest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
     def edit(entries: list[Entry]) -> None:
         (result,) = payloads(entries, "Result")
         assert result.json() == {"result": [[3, 1]]}
         result.set_json({"result": [[2, 2]]})
 
-    assert failures(tamper(honest[0], tmp_path / "d.bel", edit)) == {"result.result"}
+    assert failures(tamper(ghonest[0], tmp_path / "d.bel", edit)) == {"result.result"}
 
 
 def test_wrong_result_from_builder(setup: Setup, tmp_path: Path) -> None:
@@ -460,29 +495,33 @@ def _partials(entries: list[Entry]) -> dict[int, Entry]:
 
 @pytest.mark.parametrize("owner", [1, 4])  # the Single trustee; the third Pedersen member (not needed)
 def test_bad_partial_decryption_factor(
-    honest: tuple[Path, list[str], Any], tmp_path: Path, owner: int
+    gsetup: Setup, ghonest: tuple[Path, list[str], Any], tmp_path: Path, owner: int
 ) -> None:
+    g = gsetup.group
+
     def edit(entries: list[Entry]) -> None:
         pd = _partials(entries)[owner]
         obj = pd.json()
-        obj["decryption_factors"][0][0] = G.encode(G.g_pow(12345))  # a valid point, the wrong one
+        obj["decryption_factors"][0][0] = g.encode(g.g_pow(12345))  # a valid element, the wrong one
         pd.set_json(obj)
 
-    got = failures(tamper(honest[0], tmp_path / "e.bel", edit))
+    got = failures(tamper(ghonest[0], tmp_path / "e.bel", edit))
     if owner == 4:  # two other Pedersen members decrypted: the result still follows
         assert got == {"decryption.partial"}
     else:  # without the Single trustee's factor nothing decrypts
         assert "decryption.partial" in got and got <= {"decryption.partial", "result.decryption"}
 
 
-def test_bad_partial_decryption_proof(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+def test_bad_partial_decryption_proof(
+    gsetup: Setup, ghonest: tuple[Path, list[str], Any], tmp_path: Path
+) -> None:
     def edit(entries: list[Entry]) -> None:
         pd = _partials(entries)[3]
         obj = pd.json()
-        bump_response(obj["decryption_proofs"][0][1])
+        bump_response(obj["decryption_proofs"][0][1], gsetup.group.q)
         pd.set_json(obj)
 
-    assert failures(tamper(honest[0], tmp_path / "e.bel", edit)) == {"decryption.partial"}
+    assert failures(tamper(ghonest[0], tmp_path / "e.bel", edit)) == {"decryption.partial"}
 
 
 def test_partial_decryption_from_unknown_trustee(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
@@ -497,7 +536,8 @@ def test_partial_decryption_from_unknown_trustee(honest: tuple[Path, list[str], 
 
 
 @pytest.mark.parametrize("target", ["Ballot", "EndBallots", "Result"])
-def test_broken_event_chain(honest: tuple[Path, list[str], Any], tmp_path: Path, target: str) -> None:
+def test_broken_event_chain(ghonest: tuple[Path, list[str], Any], tmp_path: Path, target: str) -> None:
+    honest = ghonest
     types = [e.json()["type"] for e in read_entries(honest[0]) if e.kind == "event"]
     height = types.index(target) + (1 if target == "Ballot" else 0)  # the second ballot
 
@@ -516,7 +556,9 @@ def test_wrong_event_height(honest: tuple[Path, list[str], Any], tmp_path: Path)
     assert "archive.event-chain" in failures(tamper(honest[0], tmp_path / "f.bel", lambda e: None, hook))
 
 
-def test_ballot_dropped_after_tally(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+def test_ballot_dropped_after_tally(ghonest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+    honest = ghonest
+
     def edit(entries: list[Entry]) -> None:
         second = payloads(entries, "Ballot")[1]
         event = next(e for e in entries if e.kind == "event" and e.json().get("payload") == second.name)
@@ -551,11 +593,16 @@ def test_ballot_added_after_tally(setup: Setup, honest: tuple[Path, list[str], A
 
 
 def test_unreferenced_file_with_wrong_name(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
+    """A junk file before the Result event: its name is wrong, and the Result event does not reference it."""
+
     def edit(entries: list[Entry]) -> None:
         junk = b'{"result":[[0,4]]}'
         entries.insert(-1, Entry("data", "ab" * 32, junk, entries[-1].timestamp, keep_name=True))
 
-    assert failures(tamper(honest[0], tmp_path / "h.bel", edit)) == {"archive.file-hash"}
+    assert failures(tamper(honest[0], tmp_path / "h.bel", edit)) == {
+        "archive.file-hash",
+        "archive.unreferenced",
+    }
 
 
 def _edit_result_in_place(entries: list[Entry]) -> None:

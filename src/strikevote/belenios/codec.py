@@ -25,8 +25,27 @@ def loads(raw: str | bytes, where: str) -> Any:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8")
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers integers over Python's 4300-digit conversion limit; RecursionError, deep nesting
         raise UnreadableError(where, f"invalid JSON ({exc})") from None
+
+
+def text(raw: bytes, where: str) -> str:
+    """A data object's bytes as text: Belenios files are UTF-8 JSON (specification §"Conventions")."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableError(where, f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def decimal(value: str, where: str, *, max_digits: int) -> int:
+    """A non-negative decimal integer written as a string: ASCII digits only (``str.isdigit`` also accepts
+    ``'²'`` and other Unicode digits) and at most ``max_digits`` long, checked before ``int`` is called."""
+    if not value or len(value) > max_digits or not value.isascii() or not value.isdigit():
+        raise FormatError(
+            where, f"expected a decimal integer of at most {max_digits} digits, got {value!r:.40}"
+        )
+    return int(value)
 
 
 def check_object(obj: Any, where: str, fields: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from strikevote.belenios.ballot import Answer, ciphertext_json, parse_ciphertext, parse_proof, proof_json
-from strikevote.belenios.codec import check_object, decode_element, dumps, get_int, get_list, get_str, loads
+from strikevote.belenios.codec import (
+    check_object,
+    decimal,
+    decode_element,
+    dumps,
+    get_int,
+    get_list,
+    get_str,
+    loads,
+)
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
@@ -23,6 +32,9 @@ from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
 
 EncryptedTally = list[list[Ciphertext[Any]]]
+# Belenios writes a weight above 2^30 - 1 as a JSON string (``json_of_weight`` in ``src/lib/core/common.ml``) and
+# caps an election's total weight at 10^11 (``Weight.max_expanded_weight``); 30 digits is far above any total.
+MAX_TOTAL_WEIGHT_DIGITS = 30
 
 
 def _check_shape(election: Election, value: Any, where: str) -> list[list[Any]]:
@@ -86,8 +98,8 @@ class SizedTally:
     def parse(raw: str, where: str = "sized_encrypted_tally") -> SizedTally:
         obj = check_object(loads(raw, where), where, ("num_tallied", "total_weight", "encrypted_tally"))
         total = obj["total_weight"]
-        if isinstance(total, str) and total.isdigit():
-            total = int(total)
+        if isinstance(total, str):
+            total = decimal(total, f"{where}.total_weight", max_digits=MAX_TOTAL_WEIGHT_DIGITS)
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
             raise FormatError(f"{where}.total_weight", "expected a non-negative integer")
         return SizedTally(

@@ -1,4 +1,10 @@
-"""``strikevote verify PATH``: exit 0 valid, 1 invalid (each failed check named), 2 unreadable or usage error."""
+"""``strikevote verify PATH``: exit 0 valid, 1 invalid (each failed check named), 2 unreadable or usage error.
+
+An archive that stops early (an election in progress: voting open, or the tally not yet decrypted) is valid but
+incomplete (see :mod:`strikevote.verify.archive`): what was not checked is printed as INCOMPLETE, the last line
+says so, and the exit status is 0, or 1 with ``--require-complete``.  Errors are one line on stderr, never a
+traceback: a ValueError or UnicodeError that escaped the format checks is reported as unreadable (exit 2).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,13 @@ def verify(
         int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
+    require_complete: Annotated[
+        bool,
+        typer.Option(
+            "--require-complete",
+            help="Exit 1 if an archive stops before its Result (an election still in progress).",
+        ),
+    ] = False,
 ) -> None:
     """Verify a vote bundle or a Belenios archive independently of whoever produced it."""
     err = Console(stderr=True, soft_wrap=True)
@@ -33,16 +46,30 @@ def verify(
     try:
         report = _run(path, jobs, show_progress=not quiet and sys.stderr.isatty(), console=err)
     except (ArchiveError, UnreadableError) as exc:
-        typer.echo(f"strikevote verify: unreadable: {exc}", err=True)
+        typer.echo(f"strikevote verify: unreadable: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_UNREADABLE) from None
     except (FormatError, CryptoError) as exc:
-        typer.echo(f"strikevote verify: INVALID: format: {exc}", err=True)
+        typer.echo(f"strikevote verify: INVALID: format: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    # A last resort: the causes are checked where the input is parsed, this only keeps the promise of one line.
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        typer.echo(f"strikevote verify: unreadable: {path.name}: {_one_line(exc)}", err=True)
+        raise typer.Exit(EXIT_UNREADABLE) from None
     for c in report.checks:
         if not c.passed:
             out.print(f"[red]FAIL[/red] {c.name}: {c.detail}", highlight=False)
+        elif c.incomplete:
+            out.print(f"[yellow]INCOMPLETE[/yellow] {c.name}: {c.detail}", highlight=False)
         elif not quiet:
             out.print(f"[green]ok[/green]   {c.name}: {c.detail}", highlight=False)
+    incomplete = report.incomplete
+    if report.valid and incomplete:
+        out.print(
+            f"[bold yellow]VALID BUT INCOMPLETE[/bold yellow] {path}: {len(report.checks)} checks passed; "
+            f"not checked: {'; '.join(c.detail for c in incomplete)}",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INVALID if require_complete else EXIT_VALID)
     if report.valid:
         out.print(
             f"[bold green]VALID[/bold green] {path}: {len(report.checks)} checks passed", highlight=False
@@ -51,6 +78,10 @@ def verify(
     names = sorted({c.name for c in report.failures})
     out.print(f"[bold red]INVALID[/bold red] {path}: failed {', '.join(names)}", highlight=False)
     raise typer.Exit(EXIT_INVALID)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _run(path: Path, jobs: int | None, *, show_progress: bool, console: Console) -> Report:

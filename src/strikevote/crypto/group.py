@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from strikevote.crypto.errors import InvalidScalar
@@ -77,10 +78,20 @@ class Group(ABC, Generic[E]):
         """A sort key reproducing Belenios' ``G.compare`` (used to order public credentials)."""
 
     # --- scalars -----------------------------------------------------------------------------------------
+    @cached_property
+    def scalar_digits(self) -> int:
+        """The number of decimal digits of q: no canonical scalar is longer."""
+        return len(str(self.q))
+
     def decode_scalar(self, s: str) -> int:
-        """A canonical decimal in [0, q) (Belenios ``Zq.of_string``; we also refuse non-canonical forms)."""
+        """A canonical decimal in [0, q) (Belenios ``Zq.of_string``; we also refuse non-canonical forms).
+
+        The length is checked before ``int``: a longer string cannot be in range, and Python refuses to convert
+        more than 4300 digits (ValueError), which must not escape as anything but InvalidScalar."""
         if not isinstance(s, str) or not s or not s.isascii() or not s.isdigit():
             raise InvalidScalar(f"not a decimal scalar: {s!r:.40}")
+        if len(s) > self.scalar_digits:
+            raise InvalidScalar(f"scalar out of range [0, q) ({len(s)} digits)")
         if len(s) > 1 and s[0] == "0":
             raise InvalidScalar(f"non-canonical scalar (leading zero): {s!r:.40}")
         value = int(s)

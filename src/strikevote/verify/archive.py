@@ -3,7 +3,9 @@
 Imports only :mod:`strikevote.crypto` and :mod:`strikevote.belenios`.  One streaming pass over the archive:
 
 1. ``archive.*``      every file named by the SHA-256 of its content; events chained by parent hash and height,
-                      in a legal order (Setup, Ballot*, EndBallots, EncryptedTally, PartialDecryption*, Result).
+                      in a legal order (Setup, Ballot*, EndBallots, EncryptedTally, PartialDecryption*, Result);
+                      every data object referenced by the event that follows it (``archive.unreferenced``);
+                      how far the election got (``archive.complete``, below).
 2. ``election.*``     election.json well-formed; its key equals the product of the trustees' keys.
 3. ``trustees.*``     every Single proof of knowledge; every Pedersen certificate, coefexps, signature and
                       verification key (specification §"Threshold decryption").
@@ -13,6 +15,24 @@ Imports only :mod:`strikevote.crypto` and :mod:`strikevote.belenios`.  One strea
 6. ``tally.*``        the encrypted tally equals the product of the counted ballots; num_tallied, total_weight.
 7. ``decryption.*``   each partial decryption's owner and Chaum–Pedersen proofs.
 8. ``result.*``       the published result decrypts the tally (g^m = β / F).
+
+Data objects.  Belenios writes the data objects of an event immediately before it, and ``belenios-tool election
+verify`` starts with ``fsck``, which rebuilds the archive from its last event in exactly that layout and refuses
+any other byte for byte (``src/lib/core/archive.ml`` ``MakeArchiver.write_archive``, ``src/tool/tool_events.ml``).
+So a data object still unreferenced once the event after it has been checked is dropped and reported as
+``archive.unreferenced``, and at most ``MAX_PENDING`` data objects are held between two events: memory stays
+bounded whatever the archive holds.  Partial decryptions are the exception where a second event may name the same
+data object as an earlier one: that is reported as the repeated decryption it is (``decryption.owner``).
+
+An incomplete archive.  Every prefix of the legal event sequence is an election in progress, and belenios-tool
+accepts it: voting still open (Setup, Ballot*), ballots closed but not tallied (EndBallots), or a tally that
+trustees are still decrypting (EncryptedTally, PartialDecryption*); strikevote itself publishes such archives
+(``strikevote tally close`` publishes the encrypted tally before any trustee decrypts).  So an incomplete archive
+whose every check passes is *valid but incomplete*: not a failure, but an ``archive.complete`` check marked
+incomplete (``Check.incomplete``) saying what could not be checked, e.g. "the archive has no Result: the tally was
+not decrypted".  ``strikevote verify`` prints it and says INCOMPLETE on its last line; it exits 0 unless
+``--require-complete`` is given, and ``facts.result`` stays None (a bundle then fails ``result.locals``).  A
+complete archive passes ``archive.complete``.
 """
 
 from __future__ import annotations
@@ -25,7 +45,7 @@ from typing import Any
 
 from strikevote.belenios.archive import Event, Record, parse_archive_header, read_records
 from strikevote.belenios.ballot import parse_ballot
-from strikevote.belenios.codec import check_object, get_list, loads
+from strikevote.belenios.codec import check_object, decimal, get_list, loads, text
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.tally import (
@@ -58,6 +78,12 @@ from strikevote.verify.ballots import BallotPool
 from strikevote.verify.checks import Report
 
 MAX_REPORTED_BALLOTS = 20
+# Data objects held while waiting for the event that references them: Belenios writes at most four before an
+# event (the Setup event's election, trustees, credentials and setup data), so 16 is generous.
+MAX_PENDING = 16
+# A credential's weight: Belenios caps an election's total weight at 10^11 (``Weight.max_expanded_weight``,
+# ``src/lib/core/common.ml``), so no weight has more than 12 digits.
+MAX_WEIGHT_DIGITS = 12
 # Characters of a ballot's tracker kept per credential to spot a duplicated ballot (22 base64 digits: 132 bits).
 TRACKER_PREFIX = 22
 # The legal successors of each event (specification §"Public data"; homomorphic questions only, so no shuffles).
@@ -101,8 +127,12 @@ class _Stream:
         self.last_type: str | None = None
         self.bad_hashes = 0
         self.chain_ok = True
+        self.unreferenced = 0
+        self.dropped: dict[str, None] = {}  # the last MAX_PENDING dropped, to say why a reference then fails
 
     def events(self) -> Iterator[tuple[Event, str]]:
+        """Yield each event once the data objects before it are pending; when the consumer asks for the next,
+        the event has been checked, so whatever it left pending was not referenced (see the module docstring)."""
         for rec in self.records:
             if not rec.hash_ok:
                 # Reported, then used under its name so the checks that depend on it still run.
@@ -114,9 +144,26 @@ class _Stream:
             if rec.kind == "header":
                 parse_archive_header(rec.content, f"{self.path.name}: BELENIOS")
             elif rec.kind == "data":
+                if len(self.pending) >= MAX_PENDING and rec.name_hash not in self.pending:
+                    oldest = next(iter(self.pending))
+                    self._unreferenced(oldest, f"one of more than {MAX_PENDING} data objects before an event")
                 self.pending[rec.name_hash] = rec.content
             else:
-                yield self._event(rec), rec.name_hash
+                ev = self._event(rec)
+                yield ev, rec.name_hash
+                for h in list(self.pending):
+                    self._unreferenced(h, f"not referenced by the {ev.type} event at height {ev.height}")
+        for h in list(self.pending):
+            self._unreferenced(h, "after the last event")
+
+    def _unreferenced(self, h: str, why: str) -> None:
+        del self.pending[h]
+        self.dropped[h] = None
+        if len(self.dropped) > MAX_PENDING:
+            del self.dropped[next(iter(self.dropped))]
+        self.unreferenced += 1
+        if self.unreferenced <= MAX_REPORTED_BALLOTS:
+            self.report.fail("archive.unreferenced", f"data object {h[:16]}…: {why}")
 
     def _event(self, rec: Record) -> Event:
         ev = Event.parse(rec.content, f"{self.path.name}: {rec.name_hash}.event.json")
@@ -135,12 +182,20 @@ class _Stream:
         self.parent, self.height = rec.name_hash, ev.height
         return ev
 
-    def take(self, h: str | None, what: str, keep: bool = False) -> bytes:
+    def has(self, h: str | None) -> bool:
+        return h is not None and h in self.pending
+
+    def take(self, h: str | None, what: str) -> bytes:
+        if h is not None and h not in self.pending and h in self.dropped:
+            raise FormatError(
+                f"{self.path.name}: {what}",
+                "referenced data object is not written right before the event (archive.unreferenced)",
+            )
         if h is None or h not in self.pending:
             raise FormatError(
                 f"{self.path.name}: {what}", "referenced data object is missing from the archive"
             )
-        return self.pending[h] if keep else self.pending.pop(h)
+        return self.pending.pop(h)
 
 
 def verify_archive(
@@ -157,6 +212,7 @@ def verify_archive(
     events = stream.events()
     state = _Verifier(stream, report, facts, revote_policy)
     for ev, _h in events:
+        state.seen.add(ev.type)
         if ev.type == "Setup":
             state.setup(ev)
         elif ev.type == "Ballot":
@@ -168,6 +224,14 @@ def verify_archive(
         "archive.file-hash", stream.bad_hashes == 0, "every file is named by the hash of its content"
     )
     report.check("archive.event-chain", stream.chain_ok, f"{stream.height + 1} events chained by hash")
+    report.check(
+        "archive.unreferenced",
+        stream.unreferenced == 0,
+        "every data object is referenced by the event that follows it"
+        if not stream.unreferenced
+        else f"{stream.unreferenced} data object(s) referenced by no event",
+    )
+    state.completeness()
     return report, facts
 
 
@@ -191,6 +255,11 @@ class _Verifier:
         self.tally: list[list[Ciphertext[Any]]] | None = None
         self.sized: SizedTally | None = None
         self.partials: dict[int, PartialDecryption] = {}
+        # owned partial decryption (data object hash) -> its owner, and partial decryption hash -> its owner:
+        # one small entry per PartialDecryption event, to name a repeated one (the data object is gone by then)
+        self.owned_seen: dict[str, int] = {}
+        self.pd_seen: dict[str, int] = {}
+        self.seen: set[str] = set()  # event types seen, for archive.complete
         self.failed_ballots = 0
 
     # --- setup ----------------------------------------------------------------------------------------------------
@@ -201,13 +270,11 @@ class _Verifier:
             f"{name}: setup_data",
             ("election", "trustees", "credentials"),
         )
-        election = Election.parse(
-            self.stream.take(setup["election"], "election").decode("utf-8"), f"{name}: election.json"
-        )
+        where = f"{name}: election.json"
+        election = Election.parse(text(self.stream.take(setup["election"], "election"), where), where)
         g = election.group
-        trustees = parse_trustees(
-            g, self.stream.take(setup["trustees"], "trustees").decode("utf-8"), f"{name}: trustees.json"
-        )
+        where = f"{name}: trustees.json"
+        trustees = parse_trustees(g, text(self.stream.take(setup["trustees"], "trustees"), where), where)
         self.election = self.facts.election = election
         self.facts.trustees = trustees
         for i, t in enumerate(trustees):
@@ -237,9 +304,9 @@ class _Verifier:
             cred, _, weight_s = c.partition(",")
             weight = 1
             if weight_s:
-                if not weight_s.isdigit() or int(weight_s) < 1:
-                    raise FormatError(f"{where}[{i}]", f"bad weight {weight_s!r}")
-                weight = int(weight_s)
+                weight = decimal(weight_s, f"{where}[{i}] weight", max_digits=MAX_WEIGHT_DIGITS)
+                if weight < 1:
+                    raise FormatError(f"{where}[{i}] weight", "must be at least 1")
             try:
                 g.decode(cred)
             except CryptoError as exc:
@@ -270,15 +337,16 @@ class _Verifier:
             raise FormatError(self.stream.path.name, "ballots before the Setup event")
         next_event: list[tuple[Event, str]] = []
 
-        def raw_ballots() -> Iterator[tuple[int, str]]:
+        def raw_ballots() -> Iterator[tuple[int, bytes]]:
             index = self.facts.ballots + 1  # numbered across the archive, even if ballots come in two runs
-            yield index, self.stream.take(first.payload, f"ballot #{index}").decode("utf-8", "replace")
+            yield index, self.stream.take(first.payload, f"ballot #{index}")
             for ev, h in events:
+                self.seen.add(ev.type)
                 if ev.type != "Ballot":
                     next_event.append((ev, h))
                     return
                 index += 1
-                yield index, self.stream.take(ev.payload, f"ballot #{index}").decode("utf-8", "replace")
+                yield index, self.stream.take(ev.payload, f"ballot #{index}")
 
         with BallotPool(self.election, jobs) as pool:
             for checked in pool.check(raw_ballots()):
@@ -304,7 +372,7 @@ class _Verifier:
         ):
             failed, detail = "ballot.duplicate", "the same ballot appears twice"
         if failed is None and slot is None:
-            failed = "ballot.credential"
+            failed, detail = "ballot.credential", "credential not in the list"
         if failed is None and previous and self.revote_policy == "forbidden":
             failed, detail = (
                 "ballot.revote",
@@ -361,7 +429,7 @@ class _Verifier:
             index += 1
             if index > last:
                 break
-            raw = rescan.take(ev.payload, f"ballot #{index}").decode("utf-8", "replace")
+            raw = rescan.take(ev.payload, f"ballot #{index}")
             if index not in self.superseded:
                 continue
             weight, tracker = self.superseded[index]
@@ -369,7 +437,8 @@ class _Verifier:
                 raise FormatError(
                     f"{name}: ballot #{index}", "the archive changed while it was being verified"
                 )
-            ballot = parse_ballot(g, raw, f"{name}: ballot #{index}")
+            where = f"{name}: ballot #{index}"
+            ballot = parse_ballot(g, text(raw, where), where)
             self._accumulate(
                 tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers),
                 weight,
@@ -382,38 +451,65 @@ class _Verifier:
         e = self.election
         if e is None:
             raise FormatError(name, f"{ev.type} event before the Setup event")
+        self.seen.add(ev.type)
         if ev.type == "EncryptedTally":
+            where = f"{name}: sized_encrypted_tally"
             self.sized = SizedTally.parse(
-                self.stream.take(ev.payload, "sized encrypted tally").decode(),
-                f"{name}: sized_encrypted_tally",
+                text(self.stream.take(ev.payload, "sized encrypted tally"), where), where
             )
-            raw = self.stream.take(self.sized.encrypted_tally, "encrypted tally").decode()
-            self.tally = parse_tally(e, raw, f"{name}: encrypted_tally")
+            where = f"{name}: encrypted_tally"
+            raw = text(self.stream.take(self.sized.encrypted_tally, "encrypted tally"), where)
+            self.tally = parse_tally(e, raw, where)
             self._check_tally(raw)
         elif ev.type == "PartialDecryption":
-            owner, payload = parse_owned(
-                self.stream.take(ev.payload, "owned partial decryption").decode(),
-                f"{name}: owned_partial_decryption",
+            self._partial_decryption(ev)
+        elif ev.type == "Result":
+            where = f"{name}: result"
+            self._check_result(parse_result(e, text(self.stream.take(ev.payload, "result"), where), where))
+
+    def _partial_decryption(self, ev: Event) -> None:
+        e, name = self.election, self.stream.path.name
+        if e is None:
+            raise FormatError(name, f"{ev.type} event before the Setup event")
+        h = ev.payload
+        if h is not None and h in self.owned_seen and not self.stream.has(h):
+            # The event repeats an earlier one without its data objects written again (belenios-tool rewrites
+            # them before every event); taking it as the repetition it is names the right check.
+            owner = self.owned_seen[h]
+            self.report.fail(
+                "decryption.owner", f"two partial decryptions from trustee {owner} (the same data object)"
             )
-            pd = parse_partial_decryption(
-                e, self.stream.take(payload, "partial decryption").decode(), f"{name}: partial_decryption"
-            )
-            keys = {tid: pk for tid, _t, _i, pk in decryption_keys(self.facts.trustees)}
+            return
+        where = f"{name}: owned_partial_decryption"
+        owner, payload = parse_owned(text(self.stream.take(h, "owned partial decryption"), where), where)
+        if h is not None:
+            self.owned_seen[h] = owner
+        keys = {tid: pk for tid, _t, _i, pk in decryption_keys(self.facts.trustees)}
+        if payload in self.pd_seen and not self.stream.has(payload):
+            first = self.pd_seen[payload]
             if owner not in keys:
                 self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
-            elif owner in self.partials:
+            elif owner == first or owner in self.partials:
                 self.report.fail("decryption.owner", f"two partial decryptions from trustee {owner}")
-            elif self.tally is None:
-                self.report.fail("archive.event-order", "partial decryption before the encrypted tally")
-            elif not check_factor(e, self.tally, keys[owner], pd):
-                self.report.fail("decryption.partial", f"trustee {owner}: invalid decryption proof")
             else:
-                self.partials[owner] = pd
-                self.report.check("decryption.partial", True, f"trustee {owner}: decryption factors proven")
-        elif ev.type == "Result":
-            self._check_result(
-                parse_result(e, self.stream.take(ev.payload, "result").decode(), f"{name}: result")
-            )
+                self.report.fail(
+                    "decryption.partial", f"trustee {owner}: the partial decryption of trustee {first}"
+                )
+            return
+        where = f"{name}: partial_decryption"
+        pd = parse_partial_decryption(e, text(self.stream.take(payload, "partial decryption"), where), where)
+        self.pd_seen[payload] = owner
+        if owner not in keys:
+            self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
+        elif owner in self.partials:
+            self.report.fail("decryption.owner", f"two partial decryptions from trustee {owner}")
+        elif self.tally is None:
+            self.report.fail("archive.event-order", "partial decryption before the encrypted tally")
+        elif not check_factor(e, self.tally, keys[owner], pd):
+            self.report.fail("decryption.partial", f"trustee {owner}: invalid decryption proof")
+        else:
+            self.partials[owner] = pd
+            self.report.check("decryption.partial", True, f"trustee {owner}: decryption factors proven")
 
     def _check_tally(self, raw: str) -> None:
         e = self.election
@@ -454,6 +550,25 @@ class _Verifier:
             check_result(e, self.tally, factors, result),
             f"published result {result} decrypts the encrypted tally",
         )
+
+    def completeness(self) -> None:
+        """``archive.complete``: passed with a Result; otherwise how far the election got (module docstring)."""
+        if self.election is None:
+            return  # archive.setup has failed
+        seen = self.seen
+        if "Result" in seen:
+            self.report.check("archive.complete", True, "the archive runs from Setup to its Result")
+            return
+        if "EncryptedTally" in seen:
+            why = (
+                f"the archive has no Result: the tally was not decrypted "
+                f"({len(self.partials)} partial decryption(s) checked)"
+            )
+        elif "EndBallots" in seen:
+            why = "the archive has no EncryptedTally: the ballots are closed but were not tallied"
+        else:
+            why = f"the election is still open (no EndBallots): {self.facts.ballots} ballot(s) checked so far"
+        self.report.note_incomplete("archive.complete", f"{why}; no result to check")
 
     def finish(self) -> None:
         if self.election is None:

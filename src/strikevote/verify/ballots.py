@@ -2,8 +2,10 @@
 
 Each worker parses ``election.json`` once (initializer) and returns, per ballot, the name of the failed check (or
 None), its credential, its tracker and its ciphertexts as group values (already validated, so the parent does
-not decode them again).  The parent keeps at most ``2 × jobs`` chunks in flight, so memory stays flat however
-many ballots the archive holds.
+not decode them again).  Ballots travel as the archive's bytes: the tracker is the SHA-256 of exactly those
+bytes (specification §"Ballots": Base64Compact(SHA-256(ballot))), and a ballot that is not UTF-8 fails
+``ballot.format`` on its own; nothing about one ballot may abort the others.  The parent keeps at most
+``2 × jobs`` chunks in flight, so memory stays flat however many ballots the archive holds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
+from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.hashing import sha256_b64
 
 CHUNK = 64
@@ -41,26 +44,31 @@ def _init_worker(election_raw: str) -> None:
     _CHECKER = BallotCheck(Election.parse(election_raw))
 
 
-def check_one(checker: BallotCheck, index: int, raw: str) -> CheckedBallot:
+def check_one(checker: BallotCheck, index: int, raw: bytes) -> CheckedBallot:
     tracker = sha256_b64(raw)
     g = checker.group
+    where = f"ballot #{index}"
     try:
-        ballot = parse_ballot(g, raw, f"ballot #{index}")
-    except FormatError as exc:
+        ballot = parse_ballot(g, raw.decode("utf-8"), where)
+    except UnicodeDecodeError as exc:
+        return CheckedBallot(
+            index, tracker, None, "ballot.format", f"{where}: not valid UTF-8 (byte {exc.start})", ()
+        )
+    except (FormatError, CryptoError, ValueError) as exc:  # ValueError: a last resort, never seen so far
         return CheckedBallot(index, tracker, None, "ballot.format", str(exc), ())
     failed = checker.failed_check(ballot)
     choices = tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers)
     return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, "", choices)
 
 
-def _check_chunk(chunk: list[tuple[int, str]]) -> list[CheckedBallot]:
+def _check_chunk(chunk: list[tuple[int, bytes]]) -> list[CheckedBallot]:
     if _CHECKER is None:
         raise RuntimeError("worker not initialised")
     return [check_one(_CHECKER, i, raw) for i, raw in chunk]
 
 
-def _chunks(items: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
+def _chunks(items: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -97,7 +105,7 @@ class BallotPool:
             self._pool.terminate()
             self._pool.join()
 
-    def check(self, ballots: Iterable[tuple[int, str]]) -> Iterator[CheckedBallot]:
+    def check(self, ballots: Iterable[tuple[int, bytes]]) -> Iterator[CheckedBallot]:
         if self._local is not None:
             for i, raw in ballots:
                 yield check_one(self._local, i, raw)

@@ -1,4 +1,9 @@
-"""Named verification checks and their outcome (ElectionGuard-style: every check has a name)."""
+"""Named verification checks and their outcome (ElectionGuard-style: every check has a name).
+
+A check passes or fails; a passed check may also be *incomplete*: nothing wrong was found, but something could
+not be checked because the archive stops early (an election still in progress, see
+:mod:`strikevote.verify.archive`).  An incomplete check does not make a report invalid, but it is never silent.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ class Check:
     name: str
     passed: bool
     detail: str = ""
+    incomplete: bool = False
 
 
 @dataclass
@@ -27,9 +33,17 @@ class Report:
     def fail(self, name: str, detail: str) -> None:
         self.check(name, False, detail)
 
+    def note_incomplete(self, name: str, detail: str) -> None:
+        """Something that could not be checked (not a failure): ``detail`` says what and why."""
+        self.checks.append(Check(name, True, detail, incomplete=True))
+
     @property
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
+
+    @property
+    def incomplete(self) -> list[Check]:
+        return [c for c in self.checks if c.incomplete]
 
     @property
     def valid(self) -> bool:
@@ -37,4 +51,4 @@ class Report:
 
     def extend(self, other: Report, prefix: str = "") -> None:
         for c in other.checks:
-            self.checks.append(Check(f"{prefix}{c.name}", c.passed, c.detail))
+            self.checks.append(Check(f"{prefix}{c.name}", c.passed, c.detail, c.incomplete))
