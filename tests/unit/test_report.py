@@ -22,8 +22,7 @@ from strikevote.report import (
     render_report_html,
     write_report,
 )
-from strikevote.report.announce import union_phrase
-from strikevote.report.formatting import count, percent
+from strikevote.report.formatting import count, percent, union_phrase
 
 # ------------------------------------------------------------------------------------------------ helpers
 

@@ -5,11 +5,10 @@ Input is plain data: the per-local counts and the rules engine's evaluation as a
 matplotlib is only imported when a chart is drawn.
 """
 
-from strikevote.report.announce import announcement
 from strikevote.report.certificate import render_report_html, write_report
 from strikevote.report.errors import ReportError
 from strikevote.report.formatting import KINDS
-from strikevote.report.result import FORMAT, build_result
+from strikevote.report.result import FORMAT, announcement, build_result
 
 __all__ = [
     "FORMAT",
