@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -81,7 +82,13 @@ def load_vote(s: Session, vote_id: str) -> tuple[models.Vote, VoteDefinition]:
     vote = s.get(models.Vote, vote_id)
     if vote is None:
         raise NotFound(f"no vote '{vote_id}'")
-    return vote, VoteDefinition.from_json(json.loads(vote.definition))
+    return vote, _definition(vote.definition)
+
+
+@functools.lru_cache(maxsize=32)
+def _definition(stored: str) -> VoteDefinition:
+    """Parsed once per stored text: the ballot box loads the vote on every cast (VoteDefinition is frozen)."""
+    return VoteDefinition.from_json(json.loads(stored))
 
 
 def require_state(vote: models.Vote, *states: str) -> None:
