@@ -70,6 +70,12 @@ else
   say ".venv up to date"
 fi
 
+# --- GNU time: the benchmarks (and their smoke tests) read a child's peak memory from it ------------------------
+if [ "$with_belenios" -eq 1 ] && [ ! -x /usr/bin/time ]; then
+  say "installing GNU time with apt"
+  apt_install time
+fi
+
 # --- Belenios reference tools -------------------------------------------------------------------
 if [ "$with_belenios" -eq 1 ]; then
   bash "$ROOT/scripts/install-belenios-tool.sh" | sed 's/^/bootstrap: /'

@@ -1,0 +1,59 @@
+"""The benchmarks still run against the current code (tiny sizes; figures are not checked, only that each
+script completes and writes its JSON).  Timings belong in bench/, never in tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(script: str, *args: str | Path, tmp_path: Path) -> None:
+    env = {**os.environ, "STRIKEVOTE_BENCH_NO_WAIT": "1"}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *map(str, args)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_verify_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "verify.json"
+    run_bench(
+        "verify.py",
+        *("--ballots", "12", "--small", "6", "--groups", "Ed25519", "--repeat", "1", "--sample", "0"),
+        *("--no-peers", "--no-single-core", "--cache", tmp_path / "cache", "--out", out),
+        tmp_path=tmp_path,
+    )
+    assert "Ed25519" in json.loads(out.read_text())["groups"]
+
+
+@pytest.mark.slow
+def test_e2e_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "e2e.json"
+    run_bench(
+        "e2e.py",
+        *("--members", "150", "--db", "sqlite", "--no-wait", "--tmp", tmp_path, "--json", out),
+        tmp_path=tmp_path,
+    )
+    results = json.loads(out.read_text())["results"]
+    assert results and all(r["valid"] for r in results)
+
+
+@pytest.mark.slow
+def test_ballotbox_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "ballotbox.json"
+    run_bench("ballotbox.py", "--ballots", "10", "--db", "sqlite", "--json", out, tmp_path=tmp_path)
+    assert json.loads(out.read_text())["results"][0]["cast"]["accepted"] == 10
