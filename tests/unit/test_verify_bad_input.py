@@ -427,3 +427,29 @@ def test_pending_data_objects_are_bounded(
     named = [c for c in report.failures if c.name == "archive.unreferenced"]
     assert len(named) == MAX_REPORTED_BALLOTS + 1  # the first ones, then the summary
     assert f"{n} data object(s) referenced by no event" in named[-1].detail
+
+
+# --- the credential list, checked in the worker pool ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("group_name", ["Ed25519", "BELENIOS-2048"])
+def test_credentials_checked_in_the_pool_find_the_same_bad_ones(group_name: str) -> None:
+    """Past POOL_CREDENTIALS the list is checked by worker processes: the same verdict, index for index."""
+    from strikevote.crypto.groups import group_by_name
+    from strikevote.verify.ballots import POOL_CREDENTIALS, invalid_credentials
+
+    g = group_by_name(group_name)
+    n = POOL_CREDENTIALS + 100 if group_name == "Ed25519" else POOL_CREDENTIALS + 1
+    good = g.encode(g.g_pow(12345))
+    creds = [good] * n
+    # not canonical, not an element, and the identity, spread over several chunks
+    if group_name == "Ed25519":
+        non_canonical, not_element = good.upper(), "1" + good[1:]
+    else:
+        non_canonical, not_element = "0" + good, "0"
+    bad_at = {3: non_canonical, n // 2: not_element, n - 1: g.encode(g.one)}
+    for i, value in bad_at.items():
+        creds[i] = value
+    pooled = invalid_credentials(group_name, creds, jobs=2)
+    assert set(pooled) == set(bad_at)
+    assert pooled == invalid_credentials(group_name, creds, jobs=1)

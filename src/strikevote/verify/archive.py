@@ -72,9 +72,8 @@ from strikevote.belenios.trustees import (
 )
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
-from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.hashing import sha256_b64
-from strikevote.verify.ballots import BallotPool
+from strikevote.verify.ballots import BallotPool, invalid_credentials
 from strikevote.verify.checks import Report
 
 MAX_REPORTED_BALLOTS = 20
@@ -210,7 +209,7 @@ def verify_archive(
     facts = ArchiveFacts()
     stream = _Stream(path, report)
     events = stream.events()
-    state = _Verifier(stream, report, facts, revote_policy)
+    state = _Verifier(stream, report, facts, revote_policy, jobs)
     for ev, _h in events:
         state.seen.add(ev.type)
         if ev.type == "Setup":
@@ -240,9 +239,17 @@ class _Verifier:
     number of ballots: for each credential slot, the index and tracker prefix of its counted ballot; the tally is
     accumulated as ballots stream by, and a ballot superseded by a revote is divided out afterwards."""
 
-    def __init__(self, stream: _Stream, report: Report, facts: ArchiveFacts, revote_policy: str) -> None:
+    def __init__(
+        self,
+        stream: _Stream,
+        report: Report,
+        facts: ArchiveFacts,
+        revote_policy: str,
+        jobs: int | None = None,
+    ) -> None:
         self.stream, self.report, self.facts = stream, report, facts
         self.revote_policy = revote_policy
+        self.jobs = jobs
         self.election: Election | None = None
         self.credentials: dict[str, int] = {}  # public credential -> slot
         self.weights: dict[int, int] = {}  # slot -> weight, only where it is not 1
@@ -297,21 +304,21 @@ class _Verifier:
         )
         where = f"{name}: public credentials"
         creds = get_list(loads(self.stream.take(setup["credentials"], "credentials"), where), None, where)
-        bad = 0
         for i, c in enumerate(creds):
             if not isinstance(c, str):
                 raise FormatError(f"{where}[{i}]", "expected a string")
+        invalid = invalid_credentials(g.name, [c.partition(",")[0] for c in creds], self.jobs)
+        bad = 0
+        for i, c in enumerate(creds):
             cred, _, weight_s = c.partition(",")
             weight = 1
             if weight_s:
                 weight = decimal(weight_s, f"{where}[{i}] weight", max_digits=MAX_WEIGHT_DIGITS)
                 if weight < 1:
                     raise FormatError(f"{where}[{i}] weight", "must be at least 1")
-            try:
-                g.decode(cred)
-            except CryptoError as exc:
+            if i in invalid:
                 bad += 1
-                self.report.fail("credentials.valid", f"credential {i + 1}: {exc}")
+                self.report.fail("credentials.valid", f"credential {i + 1}: {invalid[i]}")
                 continue
             if cred in self.credentials:
                 self.report.fail("credentials.unique", f"credential {i + 1} is listed twice")

@@ -21,6 +21,7 @@ from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.errors import CryptoError
+from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.hashing import sha256_b64
 
 CHUNK = 64
@@ -76,6 +77,41 @@ def _chunks(items: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tupl
             chunk = []
     if chunk:
         yield chunk
+
+
+# Below this many credentials, starting worker processes costs more than checking them here.
+POOL_CREDENTIALS = 4096
+CREDENTIAL_CHUNK = 2048
+
+
+def _invalid_in(args: tuple[str, int, list[str]]) -> list[tuple[int, str]]:
+    group_name, start, creds = args
+    g = group_by_name(group_name)
+    out: list[tuple[int, str]] = []
+    for i, cred in enumerate(creds, start):
+        try:
+            g.decode(cred)
+        except CryptoError as exc:
+            out.append((i, str(exc)))
+    return out
+
+
+def invalid_credentials(group_name: str, creds: list[str], jobs: int | None = None) -> dict[int, str]:
+    """Index → error of every public credential that is not a valid group element (checked in parallel:
+    at 31 µs a point on Ed25519, a million credentials would otherwise keep one core busy for 31 s while the
+    others wait for the ballots)."""
+    jobs = jobs or default_jobs()
+    chunks = [
+        (group_name, start, creds[start : start + CREDENTIAL_CHUNK])
+        for start in range(0, len(creds), CREDENTIAL_CHUNK)
+    ]
+    if jobs == 1 or len(creds) < POOL_CREDENTIALS:
+        results = [_invalid_in(c) for c in chunks]
+    else:
+        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ctx.Pool(jobs) as pool:
+            results = pool.map(_invalid_in, chunks)
+    return {i: msg for part in results for i, msg in part}
 
 
 def default_jobs() -> int:
