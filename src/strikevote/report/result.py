@@ -11,8 +11,9 @@ See that module for the conventions (``ballots = yes + no``, shares rounded to 6
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from strikevote.report.errors import ReportError
 from strikevote.report.formatting import KINDS
@@ -21,44 +22,25 @@ from strikevote.rules import result_doc
 __all__ = ["FORMAT", "KINDS", "announcement", "build_result"]
 
 FORMAT = result_doc.FORMAT
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def build_result(
-    *,
-    union: str,
-    vote_title: str,
-    kind: str,
-    locals_: Sequence[Mapping[str, Any]],
-    evaluation: Mapping[str, Any],
-    closed_at: str,
-    group: str,
-) -> dict[str, Any]:
-    """Return the ``result.json`` dict of a vote; raise :class:`ReportError` naming the field on bad input.
+def _as_report_error(fn: Callable[P, T]) -> Callable[P, T]:
+    """The shared builder's ResultError, raised as this package's ReportError (same field, same problem)."""
 
-    ``locals_``: one mapping per local with ``id, name, delegates, eligible, yes, no, election_uuid,
-    election_fingerprint``. ``evaluation``: ``strikevote.rules.Evaluation.to_json()``; its counts must agree
-    with the locals' (the popular vote is their sum). Optional evaluation keys kept in ``result["rule"]``:
-    ``threshold`` or ``local_threshold`` (the yes share the rule asks of a local, a float, drawn on the chart;
-    absent or ``None`` when the rule has no single such threshold), ``counts_locals`` and ``uses_delegates``
-    (bools; they shape the announcement).
-    """
-    try:
-        return result_doc.build_result(
-            union=union,
-            vote_title=vote_title,
-            kind=kind,
-            locals_=locals_,
-            evaluation=evaluation,
-            closed_at=closed_at,
-            group=group,
-        )
-    except result_doc.ResultError as exc:
-        raise ReportError(exc.field, exc.problem) from None
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except result_doc.ResultError as exc:
+            raise ReportError(exc.field, exc.problem) from None
+
+    return wrapper
 
 
-def announcement(result: Mapping[str, Any]) -> str:
-    """The announcement paragraph of a result dict (see :func:`strikevote.rules.result_doc.announcement`)."""
-    try:
-        return result_doc.announcement(result)
-    except result_doc.ResultError as exc:
-        raise ReportError(exc.field, exc.problem) from None
+# ``locals_``: one mapping per local with ``id, name, delegates, eligible, yes, no, election_uuid,
+# election_fingerprint``; ``evaluation``: ``strikevote.rules.Evaluation.to_json()``, whose counts must agree with
+# the locals' (the popular vote is their sum); see result_doc.build_result for the optional evaluation keys.
+build_result = _as_report_error(result_doc.build_result)
+announcement = _as_report_error(result_doc.announcement)
