@@ -370,8 +370,12 @@ def build_result(
     evaluation: Mapping[str, Any],
     closed_at: str,
     group: str,
+    rule_spec: Any = None,
 ) -> dict[str, Any]:
     """Return the ``result.json`` dict of a vote; raise :class:`ResultError` naming the field on bad input.
+
+    ``rule_spec``: the rule as the vote definition gives it (a preset name or an inline table), kept as
+    ``result["rule"]["spec"]`` when given.
 
     ``locals_``: one mapping per local with ``id, name, delegates, eligible, yes, no, election_uuid,
     election_fingerprint``. ``evaluation``: ``strikevote.rules.Evaluation.to_json()``; its counts must agree
@@ -496,6 +500,8 @@ def build_result(
     rule["counts_locals"] = _counts_locals(ev, description)
     if ev.get("uses_delegates") is not None:
         rule["uses_delegates"] = _flag(ev["uses_delegates"], "evaluation.uses_delegates")
+    if rule_spec is not None:
+        rule["spec"] = rule_spec
 
     result: dict[str, Any] = {
         "format": FORMAT,

@@ -139,8 +139,8 @@ def publish(
             evaluation=evaluation,
             closed_at=closed_at or _closed_at(vote, defn.closes),
             group=defn.group,
+            rule_spec=defn.rule_spec,
         )
-        result["rule"]["spec"] = defn.rule_spec
         (out / "vote.json").write_text(
             json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n"
         )

@@ -73,7 +73,7 @@ from strikevote.belenios.trustees import (
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.hashing import sha256_b64
-from strikevote.verify.ballots import BallotPool, invalid_credentials
+from strikevote.verify.ballots import BallotPool, ciphertext_pairs, invalid_credentials
 from strikevote.verify.checks import Report
 
 MAX_REPORTED_BALLOTS = 20
@@ -304,13 +304,15 @@ class _Verifier:
         )
         where = f"{name}: public credentials"
         creds = get_list(loads(self.stream.take(setup["credentials"], "credentials"), where), None, where)
+        entries: list[tuple[str, str]] = []  # (credential, weight as written, "" when absent)
         for i, c in enumerate(creds):
             if not isinstance(c, str):
                 raise FormatError(f"{where}[{i}]", "expected a string")
-        invalid = invalid_credentials(g.name, [c.partition(",")[0] for c in creds], self.jobs)
-        bad = 0
-        for i, c in enumerate(creds):
             cred, _, weight_s = c.partition(",")
+            entries.append((cred, weight_s))
+        invalid = invalid_credentials(g.name, [cred for cred, _ in entries], self.jobs)
+        bad = 0
+        for i, (cred, weight_s) in enumerate(entries):
             weight = 1
             if weight_s:
                 weight = decimal(weight_s, f"{where}[{i}] weight", max_digits=MAX_WEIGHT_DIGITS)
@@ -413,9 +415,8 @@ class _Verifier:
         op = g.div if divide else g.mul
         for row, answer in zip(self.running, choices, strict=True):
             for j, (alpha, beta) in enumerate(answer):
-                if weight != 1:
-                    alpha, beta = g.pow(alpha, weight), g.pow(beta, weight)
-                row[j] = Ciphertext(op(row[j].alpha, alpha), op(row[j].beta, beta))
+                ct = elgamal.scale(g, Ciphertext(alpha, beta), weight)
+                row[j] = Ciphertext(op(row[j].alpha, ct.alpha), op(row[j].beta, ct.beta))
 
     def _group(self) -> Any:
         if self.election is None:
@@ -446,11 +447,7 @@ class _Verifier:
                 )
             where = f"{name}: ballot #{index}"
             ballot = parse_ballot(g, text(raw, where), where)
-            self._accumulate(
-                tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers),
-                weight,
-                divide=True,
-            )
+            self._accumulate(ciphertext_pairs(ballot), weight, divide=True)
 
     # --- tally, decryption, result --------------------------------------------------------------------------------
     def after_ballots(self, ev: Event) -> None:

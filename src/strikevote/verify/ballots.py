@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from strikevote.belenios.ballot import BallotCheck, parse_ballot
+from strikevote.belenios.ballot import Ballot, BallotCheck, parse_ballot
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.errors import CryptoError
@@ -58,8 +58,12 @@ def check_one(checker: BallotCheck, index: int, raw: bytes) -> CheckedBallot:
     except (FormatError, CryptoError, ValueError) as exc:  # ValueError: a last resort, never seen so far
         return CheckedBallot(index, tracker, None, "ballot.format", str(exc), ())
     failed = checker.failed_check(ballot)
-    choices = tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers)
-    return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, "", choices)
+    return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, "", ciphertext_pairs(ballot))
+
+
+def ciphertext_pairs(ballot: Ballot) -> tuple[tuple[tuple[Any, Any], ...], ...]:
+    """(α, β) of every choice of every answer: what the tally multiplies (picklable, already validated)."""
+    return tuple(tuple((c.alpha, c.beta) for c in a.choices) for a in ballot.answers)
 
 
 def _check_chunk(chunk: list[tuple[int, bytes]]) -> list[CheckedBallot]:

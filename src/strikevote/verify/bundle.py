@@ -311,12 +311,12 @@ def _rebuild(
             evaluation=evaluation,
             closed_at=closed_at,
             group=vote.get("group", ""),
+            rule_spec=vote.get("rule", "simple-majority"),
         )
     except ResultError as exc:
         report.fail("bundle.definition", f"vote.json: result.json cannot be rebuilt: {exc}")
         return None
     expected["closed_at"] = result.get("closed_at")  # not recomputable: checked by _closed_at
-    expected["rule"]["spec"] = vote.get("rule", "simple-majority")
     return expected
 
 
