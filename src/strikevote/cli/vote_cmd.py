@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from strikevote.cli.common import DEFAULT_DB, DbOption, database, handled, out_console
+from strikevote.cli.tables import print_table
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
 from strikevote.roll import load_roll, readiness_rows, readiness_table
@@ -47,8 +48,8 @@ def create(
         with database(db) as sm:
             called = votes.call_vote(sm, defn, members, datetime.now(UTC).replace(microsecond=0))
     console.print(readiness_table(readiness_rows(called.snapshot, [x.id for x in defn.locals])))
-    for w in called.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+    for w in (*members.warnings, *called.warnings):
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     console.print(
         f"Vote called: [bold]{called.vote_id}[/bold] ({len(called.snapshot.eligible)} eligible members, "
         f"trustees {defn.trustees_k} of {defn.trustees_n})"
@@ -64,14 +65,14 @@ def setup(vote: VoteArg, db: DbOption = DEFAULT_DB) -> None:
         fingerprint = trustees.setup_elections(sm, vote, SystemRandomness())
         with sm() as s:
             els = votes.elections(s, vote)
-    table = Table(title=f"Elections of {vote}")
-    table.add_column("Local")
-    table.add_column("Election uuid", no_wrap=True)
-    table.add_column("Fingerprint", overflow="fold")
-    table.add_column("Eligible", justify="right")
-    for el in els:
-        table.add_row(el.local_id, el.uuid, el.fingerprint, f"{el.eligible:,}")
-    console.print(table)
+    print_table(
+        console,
+        ("Local", "Election uuid", "Fingerprint", "Eligible"),
+        [(el.local_id, el.uuid, el.fingerprint, f"{el.eligible:,}") for el in els],
+        whole=("Local", "Election uuid", "Fingerprint"),
+        right=("Eligible",),
+        title=f"Elections of {vote}",
+    )
     console.print(f"Trustees' fingerprint: {fingerprint}")
     console.print(f"Next: {NEXT_STEP['credentials']}")
 
@@ -152,12 +153,14 @@ def list_votes(db: DbOption = DEFAULT_DB) -> None:
     """Every vote in the database."""
     console = out_console()
     with handled("vote list"), database(db) as sm, sm() as s:
-        table = Table()
-        for col in ("Vote", "Union", "Title", "State", "Called"):
-            table.add_column(col)
-        for v in s.scalars(select(models.Vote).order_by(models.Vote.created_at)):
-            table.add_row(v.id, v.union_name, v.title, v.state, v.created_at.isoformat(timespec="minutes"))
-        console.print(table)
+        rows = [
+            (v.id, v.union_name, v.title, v.state, v.created_at.isoformat(timespec="minutes"))
+            for v in s.scalars(select(models.Vote).order_by(models.Vote.created_at))
+        ]
+    # ids whole (they are typed into the next command); union and title fold
+    print_table(
+        console, ("Vote", "Union", "Title", "State", "Called"), rows, whole=("Vote", "State", "Called")
+    )
 
 
 def _tick(value: str | None) -> str:
