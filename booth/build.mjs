@@ -6,7 +6,11 @@ import { fileURLToPath } from "node:url";
 const here = fileURLToPath(new URL(".", import.meta.url));
 await build({
   absWorkingDir: here,
-  entryPoints: { booth: "src/booth.js", "booth-worker": "src/worker.js" },
+  entryPoints: [
+    { in: "src/booth.js", out: "booth" },
+    { in: "src/worker.js", out: "booth-worker" },
+    { in: "src/booth.css", out: "booth" },
+  ],
   outdir: "../src/strikevote/web/static/booth",
   bundle: true,
   format: "iife",
