@@ -151,7 +151,4 @@ def cast(
         if receipt.resent
         else f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid})."
     )
-    out_console().print(
-        f"{first}\n"
-        f"Your receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]"
-    )
+    out_console().print(f"{first}\nYour receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]")
