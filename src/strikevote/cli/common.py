@@ -27,6 +27,24 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
 DEFAULT_DB = "sqlite:///strikevote.db"  # a file in the current directory, unless --db or STRIKEVOTE_DB says
 MAX_ROLL_LINES = 25
 
+SUPPORTED_DB = ("sqlite", "postgresql", "postgres")
+
+
+def check_db_url(ctx: typer.Context, url: str | None) -> str | None:
+    """Refuse, in one line, a database URL of a kind strikevote does not run on (else a driver's traceback)."""
+    if url is None:
+        return None
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    if scheme not in SUPPORTED_DB:
+        typer.echo(
+            f"{ctx.command_path}: unsupported database URL {url!r}: use sqlite:///FILE or "
+            "postgresql://USER@HOST/DB",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return url
+
+
 DbOption = Annotated[
     str,
     typer.Option(
@@ -34,6 +52,7 @@ DbOption = Annotated[
         envvar="STRIKEVOTE_DB",
         help="Database URL: sqlite:///FILE or postgresql://USER@HOST/DB (env STRIKEVOTE_DB).",
         show_default=True,
+        callback=check_db_url,
     ),
 ]
 
@@ -74,9 +93,11 @@ def _translate(command: str, exc: Exception) -> typer.Exit:
     from strikevote.crypto.errors import CryptoError
     from strikevote.db.engine import SchemaError
     from strikevote.roll import RollError
+    from strikevote.services.bundle_dir import BundleDirError
     from strikevote.services.errors import (
         BallotRejected,
         DefinitionError,
+        KeyFileError,
         NotFound,
         ServiceError,
         Unavailable,
@@ -93,7 +114,7 @@ def _translate(command: str, exc: Exception) -> typer.Exit:
             )
         typer.echo(f"strikevote {command}: the roll was not imported (fix every line above)", err=True)
         return typer.Exit(EXIT_USAGE)
-    if isinstance(exc, DefinitionError | NotFound | SchemaError):
+    if isinstance(exc, DefinitionError | NotFound | SchemaError | BundleDirError | KeyFileError):
         return fail(command, str(exc), EXIT_USAGE)
     if isinstance(exc, Unavailable) or (isinstance(exc, BallotRejected) and exc.reason == "busy"):
         return fail(command, str(exc), EXIT_UNAVAILABLE)
