@@ -145,7 +145,10 @@ def cast(
         raw = sys.stdin.read() if str(ballot) == "-" else ballot.read_text(encoding="utf-8")
         with database(db) as sm:
             receipt = ballotbox.cast(sm, vote, raw.strip(), datetime.now(UTC), local_id=local)
-    out_console().print(
-        f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid}).\n"
-        f"Your receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]"
+    first = (
+        f"This ballot was already on the board of local {receipt.local_id} (election {receipt.election_uuid}, "
+        f"event {receipt.height}); nothing was added."
+        if receipt.resent
+        else f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid})."
     )
+    out_console().print(f"{first}\nYour receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]")

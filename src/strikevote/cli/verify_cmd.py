@@ -43,6 +43,9 @@ def verify(
     if not path.exists():
         typer.echo(f"strikevote verify: {path}: no such file or directory", err=True)
         raise typer.Exit(EXIT_UNREADABLE)
+    if not (path.is_dir() or path.is_file()):  # a named pipe would block the reader; a device, worse
+        typer.echo(f"strikevote verify: {path}: not a regular file or a directory", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
     try:
         report = _run(path, jobs, show_progress=not quiet and sys.stderr.isatty(), console=err)
     except (ArchiveError, UnreadableError) as exc:

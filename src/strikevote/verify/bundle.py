@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from strikevote.belenios.errors import FormatError, UnreadableError
+from strikevote.belenios.files import read_regular_text
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
 from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
@@ -30,7 +31,7 @@ _ANNOUNCEMENT_RE: Final = re.compile(r'<p class="announcement" id="announcement"
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_regular_text(path))
     except OSError as exc:
         raise UnreadableError(str(path), f"cannot read ({exc.strerror})") from None
     except ValueError as exc:
@@ -333,7 +334,7 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
     """report.html exists and announces what result.json does."""
     page = path / "report.html"
     try:
-        text = page.read_text(encoding="utf-8")
+        text = read_regular_text(page)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc})"
         report.fail("bundle.report", f"report.html {reason}")
