@@ -57,3 +57,16 @@ def test_ballotbox_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "ballotbox.json"
     run_bench("ballotbox.py", "--ballots", "10", "--db", "sqlite", "--json", out, tmp_path=tmp_path)
     assert json.loads(out.read_text())["results"][0]["cast"]["accepted"] == 10
+
+
+@pytest.mark.slow
+def test_serve_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "serve.json"
+    run_bench(
+        "serve.py",
+        *("--ballots", "12", "--clients", "4", "--db", "sqlite", "--workers", "1", "--json", out),
+        tmp_path=tmp_path,
+    )
+    row = json.loads(out.read_text())["results"][0]
+    assert row["in_process"]["accepted"] == 12 and row["http_1"]["accepted"] == 12
+    assert row["http_1"]["statuses"] == {"201": 12}

@@ -77,6 +77,8 @@ def serve(
         port=port,
         workers=workers,
         timeout_graceful_shutdown=drain,
+        # a worker busy importing on a loaded machine is not dead: the default 5 s restarts it in a loop
+        timeout_worker_healthcheck=60,
         access_log=access_log,
         server_header=False,
         log_level="info",
