@@ -107,6 +107,24 @@ def election_json(db: sessionmaker[Session], vote_id: str, local_id: str) -> str
         return find_election(s, vote_id, local_id).election_json
 
 
+def find_election_json(
+    db: sessionmaker[Session], vote_id: str | None, local_id: str | None, uuid: str | None
+) -> str:
+    """A local's election.json by (vote, local) or by its uuid (within ``vote_id`` when given)."""
+    with db() as s:
+        if vote_id is not None:
+            load_vote(s, vote_id)
+        if vote_id is not None and local_id is not None:
+            return find_election(s, vote_id, local_id).election_json
+        query = select(models.Election).where(models.Election.uuid == uuid)
+        if vote_id is not None:
+            query = query.where(models.Election.vote_id == vote_id)
+        found = s.scalar(query)
+        if found is None:
+            raise NotFound(f"no election {uuid}" + (f" in vote '{vote_id}'" if vote_id else ""))
+        return found.election_json
+
+
 def turnout(db: sessionmaker[Session], vote_id: str, now: datetime | None = None) -> Turnout:
     with db() as s:
         vote, defn = load_vote(s, vote_id)
