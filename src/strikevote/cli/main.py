@@ -22,8 +22,10 @@ def _register_optional() -> None:
         ballot_cmd,
         credentials_cmd,
         demo_cmd,
+        official_cmd,
         result_cmd,
         roll_cmd,
+        serve_cmd,
         tally_cmd,
         trustee_cmd,
         vote_cmd,
@@ -37,6 +39,8 @@ def _register_optional() -> None:
     app.add_typer(ballot_cmd.app, name="ballot")
     app.add_typer(tally_cmd.app, name="tally")
     app.add_typer(result_cmd.app, name="result")
+    app.add_typer(official_cmd.app, name="official")
+    app.command("serve")(serve_cmd.serve)
 
 
 _register_optional()
