@@ -190,8 +190,15 @@ def test_scripted_vote_in_the_browser(browser: Any, site: tuple[Server, Any, Pat
     assert a44.credential not in page.content()
     assert "Local 44" in find_on_board(page)
 
-    # 2. another member of the same local votes no, in Spanish
-    page.goto(booth_link(server.base, vote.id, b44).replace("#", "?lang=es#"))
+    # 2. another member of the same local switches the page to Spanish (the credential goes along in the
+    #    fragment, never to the server) and votes no
+    page.goto(booth_link(server.base, vote.id, b44).replace("#", "?lang=en#"))
+    visible(page, "election")
+    page.click(".lang-switch a[hreflang=es]")
+    page.wait_for_url("**?lang=es", timeout=STEP_TIMEOUT)
+    visible(page, "election")
+    assert page.get_attribute("html", "lang") == "es" and b44.credential not in page.url
+    assert "Su papeleta" in page.inner_text("#h-election")
     vote_with_mouse(page, 1, shots="es-member-no")
     assert step_of(page) == "done"
     trackers["b44"] = tracker_on_page(page)
