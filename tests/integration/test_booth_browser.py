@@ -7,6 +7,7 @@
   Screenshots of each booth step go to ``tests/artifacts/booth/``.
 * A ballot taken from the page (the POST body the booth sent) is accepted by belenios-tool 3.0
   ``election verify-ballot`` against the archive the API serves, in both groups.
+* Each refusal (credential not on the list, another vote's link, not open yet, closed) shows its message.
 * axe-core reports no violation on any booth step, nor on the public pages (board lookup, turnout, result), in
   English and Spanish, at 360 px wide.
 
@@ -21,7 +22,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ import pytest
 from server_kit import STRIKEVOTE, Server, Vote, make_vote, start_server
 
 from booth_support import AXE, BOOTH_STATIC, missing
+from strikevote.crypto.credentials import generate_credential
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db.engine import open_db
 from strikevote.demo.live import booth_link
@@ -455,3 +457,47 @@ def _publish(db: Any, vote: Vote, out: Path) -> Path:
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out
+
+
+# --- refusals -----------------------------------------------------------------------------------------------------
+
+
+def test_each_refusal_has_its_plain_language_message(browser: Any, site: tuple[Server, Any, Path]) -> None:
+    server, db, work = site
+    vote = new_vote(site)
+    page = browser.new_page()
+    page.on("pageerror", lambda e: pytest.fail(f"page error: {e}"))
+
+    # a well-formed credential that is on no list: the server refuses it, the booth says what to check
+    page.goto(f"{server.base}/vote/{vote.id}?lang=en")
+    visible(page, "credential")
+    page.fill("#credential-input", generate_credential(SystemRandomness()))
+    page.click("#credential-form button[type=submit]")
+    vote_with_mouse(page, 0)
+    assert step_of(page) == "refused"
+    assert "not on the list for the local you chose" in page.inner_text("#refusal-message")
+    assert page.is_visible("#reenter-button") and not page.is_visible("#retry-button")
+    page.click("#reenter-button")
+    visible(page, "credential")
+    assert page.input_value("#credential-input") == ""
+
+    # a link to another vote's election
+    other = new_vote(site)
+    page.goto(booth_link(server.base, vote.id, other.letters_of("44")[0]))
+    visible(page, "problem")
+    assert "not for any local of this vote" in page.inner_text("#problem-message")
+
+    # a vote whose window has not opened yet
+    early = make_vote(db, work, f"b-{uuid.uuid4().hex[:8]}", locals_=LOCALS, opens_in=timedelta(hours=2))
+    page.goto(booth_link(server.base, early.id, early.letters_of("80")[0]))
+    vote_with_mouse(page, 1)
+    assert step_of(page) == "refused"
+    assert "not opened yet" in page.inner_text("#refusal-message")
+
+    # a closed vote: the booth says so before anything is encrypted
+    letter = vote.letters_of("44")[1]
+    tally.close_and_tally(db, vote.id, datetime.now(UTC), early=True)
+    page.goto(booth_link(server.base, vote.id, letter))
+    visible(page, "problem")
+    assert "Voting has closed" in page.inner_text("#problem-message")
+    page.close()
