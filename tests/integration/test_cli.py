@@ -18,8 +18,8 @@ from strikevote.db.models import Election
 runner = CliRunner()
 
 
-def sv(*args: object, code: int = 0, env: dict[str, str] | None = None) -> Result:
-    result = runner.invoke(app, [str(a) for a in args], env=env)
+def sv(*args: object, code: int = 0, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    result = runner.invoke(app, [str(a) for a in args], env=env, input=input)
     crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
     assert not crashed, f"{args} raised {result.exception!r}\n{result.output}"
     assert result.exit_code == code, f"{args} exited {result.exit_code}, not {code}:\n{result.output}"
@@ -84,14 +84,15 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
         "ballot",
         "make",
         "cli-vote",
-        "--credential",
-        "nope",
+        "--credential-file",
+        "-",
         "--local",
         "44",
         "--choice",
         "yes",
         env=env,
         code=2,
+        input="nope\n",
     )
     assert "credential" in r.stderr
 
@@ -101,13 +102,15 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     with open_db(db)() as s:
         election_json = s.query(Election).filter_by(local_id=last.name.split("-")[0]).one().election_json
     (tmp_path / "election.json").write_text(election_json)
+    cred_file = tmp_path / "credential.txt"
+    cred_file.write_text(credential + "\n")
     r = sv(
         "ballot",
         "make",
         "--election-json",
         tmp_path / "election.json",
-        "--credential",
-        credential,
+        "--credential-file",
+        cred_file,
         "--choice",
         "no",
     )

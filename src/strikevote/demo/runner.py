@@ -80,11 +80,13 @@ class DemoOutcome:
     rejected: int = 0
 
 
-def _ballot_job(args: tuple[str, str, str, int, int]) -> str:
+def _ballot_job(args: tuple[str, str, str, int, int | None]) -> str:
+    """One member's ballot; its randomness is the OS CSPRNG unless the demo was given --seed."""
     election_json, uuid, credential, yes, seed = args
     election = _election(election_json)
     secret = derive_secret(election.group, uuid, credential)
-    return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], DeterministicRandomness(seed)).raw
+    rng = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
+    return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], rng).raw
 
 
 _ELECTIONS: dict[str, BelElection] = {}
@@ -184,7 +186,9 @@ def run_demo(
         for name in DB_FILES:
             (private / name).unlink(missing_ok=True)
     rng: Any = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
-    pyrng = random.Random(seed if seed is not None else random.SystemRandom().random())
+    # who votes what, and the roll: reproducible with --seed, else from the OS CSPRNG (never Mersenne Twister
+    # seeded from 53 bits, which would make every ballot's randomness guessable)
+    pyrng = random.Random(seed) if seed is not None else random.SystemRandom()
     now = datetime.now(UTC).replace(microsecond=0)
     timings: dict[str, float] = {}
 
@@ -247,7 +251,7 @@ def run_demo(
         plan = {x.id: x for x in scenario.locals}
         with db.begin() as s:
             els = {el.local_id: el.election_json for el in votes.elections(s, called.vote_id)}
-        jobs_args: list[tuple[str, str, str, int, int]] = []
+        jobs_args: list[tuple[str, str, str, int, int | None]] = []
         by_local: dict[str, list[Any]] = {}
         for letter in letters:
             by_local.setdefault(letter.local_id, []).append(letter)
@@ -256,7 +260,13 @@ def run_demo(
             p = plan[lid]
             for n, letter in enumerate(ls[: p.yes + p.no]):
                 jobs_args.append(
-                    (els[lid], letter.uuid, letter.credential, int(n < p.yes), pyrng.getrandbits(63))
+                    (
+                        els[lid],
+                        letter.uuid,
+                        letter.credential,
+                        int(n < p.yes),
+                        pyrng.getrandbits(63) if seed is not None else None,
+                    )
                 )
         pyrng.shuffle(jobs_args)
         rejected = 0

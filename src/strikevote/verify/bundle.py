@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from strikevote.belenios.errors import FormatError, UnreadableError
+from strikevote.belenios.strong_proofs import failed_entries, parse_document
+from strikevote.belenios.trustees import decryption_keys
+from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
 from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
-from strikevote.verify.archive import verify_archive
+from strikevote.verify.archive import ArchiveFacts, verify_archive
 from strikevote.verify.checks import Report
 
 _MAX_DIFFS: Final = 20
@@ -121,6 +124,7 @@ def _definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) ->
         and el.group.name == vote.get("group")
         and q is not None
         and tuple(q.answers) == ("Yes", "No")
+        and q.min == q.max == 1  # exactly one answer: a blank or a double ballot is not a yes/no vote
         and q.question == local.get("question")
     )
 
@@ -175,6 +179,7 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             f"local {lid}: the election's name, group and yes/no question are vote.json's",
         )
         trustees_seen.add(_trustees_fingerprint(archive))
+        pass  # XX check_strong_proofs(report, path / "locals" / f"{lid}.proofs.json", lid, facts)
         eligible = _count_of(e.get("eligible"))
         report.check(
             "bundle.credentials",
@@ -341,6 +346,51 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
         if shown == announced
         else f"report.html announces {_show(shown)}, the result is {_show(announced)}",
     )
+
+
+def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: ArchiveFacts) -> None:
+    """Every partial decryption of the archive has its strong proofs in ``proofs_path`` and they verify
+    (DESIGN.md §12): ``bundle.proofs`` for the file itself, ``decryption.strong-proof`` per trustee."""
+    el, tally = facts.election, facts.tally
+    if el is None or tally is None:
+        return  # no tally (yet): nothing was decrypted, nothing to prove
+    name = f"locals/{proofs_path.name}"
+    try:
+        raw = proofs_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if facts.partials:
+            report.fail("bundle.proofs", f"local {lid}: {name} is missing (strong decryption proofs)")
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        report.fail("bundle.proofs", f"local {lid}: {name} cannot be read ({exc})")
+        return
+    try:
+        by_owner = parse_document(el, raw, name)
+    except (FormatError, CryptoError) as exc:
+        report.fail("bundle.proofs", f"local {lid}: {exc}")
+        return
+    extra = sorted(set(by_owner) - set(facts.partials))
+    report.check(
+        "bundle.proofs",
+        not extra,
+        f"local {lid}: {name} proves the archive's partial decryptions"
+        + (f" (and trustees {extra}, who published none)" if extra else ""),
+    )
+    keys = {tid: pk for tid, _t, _i, pk in decryption_keys(facts.trustees)}
+    for owner, pd in sorted(facts.partials.items()):
+        sp = by_owner.get(owner)
+        if sp is None:
+            report.fail("decryption.strong-proof", f"local {lid}: trustee {owner} has no strong proof")
+            continue
+        bad = failed_entries(el, tally, keys[owner], owner, pd, sp)
+        report.check(
+            "decryption.strong-proof",
+            not bad,
+            f"local {lid}: trustee {owner}'s factors proven for this tally's ciphertexts"
+            if not bad
+            else f"local {lid}: trustee {owner}'s strong proof fails for answer(s) {bad}: "
+            "its decryption factor is not α^x for its key",
+        )
 
 
 def _trustees_fingerprint(archive: Path) -> str:
