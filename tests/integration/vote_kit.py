@@ -27,6 +27,7 @@ from strikevote.services.credentials import Letter
 from strikevote.services.definition import VoteDefinition, parse_definition
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+PASSPHRASE = b"integration test trustee passphrase"  # every simulated trustee key file's
 CUTOFF = (NOW - timedelta(days=1)).date()
 LOCALS = {"44": 8, "80": 8}
 
@@ -142,11 +143,11 @@ def open_vote(
     rng = SystemRandomness()
     keys = [work / f"trustee-{i}.key" for i in range(1, n + 1)]
     for i, key in enumerate(keys, start=1):
-        trustees.init_trustee(db, vote_id, i, key, rng)
+        trustees.init_trustee(db, vote_id, i, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.publish_polynomial(db, vote_id, key, rng)
+        trustees.publish_polynomial(db, vote_id, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.finish_trustee(db, vote_id, key, rng)
+        trustees.finish_trustee(db, vote_id, key, rng, passphrase=PASSPHRASE)
     trustees.setup_elections(db, vote_id, rng)
     kit = Kit(db, vote_id, defn, work, keys)
     with db() as s:

@@ -22,7 +22,7 @@ from test_verify_tamper import (
 )
 
 from strikevote.belenios.election import Election, Question
-from strikevote.verify.bundle import _definition_matches
+from strikevote.verify.bundle import definition_matches
 
 
 def test_result_of_m_plus_q_fails_result_range(
@@ -86,6 +86,6 @@ def test_yes_no_question_must_be_exactly_one(setup: Setup) -> None:
             questions=(Question(("Yes", "No"), lo, hi, "Strike?"),),
         )
 
-    assert _definition_matches(vote, local, election(1, 1))
-    assert not _definition_matches(vote, local, election(0, 1))  # a blank ballot would be counted
-    assert not _definition_matches(vote, local, election(1, 2))  # so would a yes-and-no ballot
+    assert definition_matches(vote, local, election(1, 1))
+    assert not definition_matches(vote, local, election(0, 1))  # a blank ballot would be counted
+    assert not definition_matches(vote, local, election(1, 2))  # so would a yes-and-no ballot

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -55,7 +56,8 @@ PRIVATE - DO NOT PUBLISH OR SHARE THIS DIRECTORY.
 Written by `strikevote demo` next to the public bundle {out}
 (which holds only vote.json, locals/, result.json and report.html: publish that one).
 
-  trustees/*.key  the trustees' decryption key shares: any two of them decrypt every ballot
+  trustees/*.key  the trustees' decryption key shares (encrypted): any two of them decrypt every ballot
+  trustees/*.passphrase  the passphrase of each key file (a real trustee never writes it down beside it)
   outbox/*.eml    every member's credential letter: whoever holds one can cast that member's ballot
   roll.csv        the roll: members' names and emails
   strikevote.db   the demo's database (when no --db was given): the roll and the vote's state
@@ -97,6 +99,16 @@ def _election(raw: str) -> BelElection:
     if e is None:
         e = _ELECTIONS[raw] = BelElection.parse(raw)
     return e
+
+
+def _demo_passphrase(path: Path) -> bytes:
+    """A random passphrase for a simulated trustee's key file, kept next to it (mode 0600): a real trustee
+    keeps theirs in their head, never beside the key."""
+    phrase = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(phrase + "\n")
+    return phrase.encode()
 
 
 def definition_for(s: Scenario, group: str, now: datetime) -> dict[str, Any]:
@@ -228,15 +240,16 @@ def run_demo(
             kdir = private / "trustees"
             kdir.mkdir(mode=0o700)
             keys = [kdir / f"trustee-{i}.key" for i in (1, 2, 3)]
+            passphrases = {k: _demo_passphrase(k.with_suffix(".passphrase")) for k in keys}
             t = progress.add_task("Trustees' key ceremony (2 of 3)", total=10)
             for i, k in enumerate(keys, start=1):
-                trustees.init_trustee(db, called.vote_id, i, k, rng)
+                trustees.init_trustee(db, called.vote_id, i, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             for k in keys:
-                trustees.publish_polynomial(db, called.vote_id, k, rng)
+                trustees.publish_polynomial(db, called.vote_id, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             for k in keys:
-                trustees.finish_trustee(db, called.vote_id, k, rng)
+                trustees.finish_trustee(db, called.vote_id, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             trustees.setup_elections(db, called.vote_id, rng)
             progress.advance(t)
@@ -283,7 +296,7 @@ def run_demo(
             tally.close_and_tally(db, called.vote_id)
             progress.advance(t)
             for k in (keys[0], keys[2]):
-                trustees.partial_decrypt(db, called.vote_id, k, rng)
+                trustees.partial_decrypt(db, called.vote_id, k, rng, passphrase=passphrases[k], jobs=jobs)
                 progress.advance(t)
             results.decrypt_results(db, called.vote_id)
             progress.advance(t)

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     CombinationError,
     PartialDecryption,
@@ -65,6 +67,15 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
             out[el.local_id] = result
         vote.state = "tallied"
     return out
+
+
+def strong_proofs_document(s: Session, el: models.Election) -> str:
+    """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
+    election = BelElection.parse(el.election_json)
+    rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
+    return document_json(
+        election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}
+    )
 
 
 def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +141,9 @@ def publish(
                 }
             )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
+            (out / "locals" / f"{loc.id}.proofs.json").write_text(
+                strong_proofs_document(s, el), encoding="utf-8"
+            )
         evaluation = evaluate(defn.rule, counts).to_json()
         result = build_result(
             union=defn.union,

@@ -110,7 +110,7 @@ def _closed_at(report: Report, vote: dict[str, Any], result: dict[str, Any]) -> 
     return str(value)
 
 
-def _definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) -> bool:
+def definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) -> bool:
     """The archive's election was set up for this vote and local (services/trustees.py): its name, description,
     group and yes/no question carry vote.json's title, union, group, local name and question, and the
     description commits to the rest of vote.json (rule, locals, delegates, window, roll, trustees)."""
@@ -175,11 +175,11 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             continue
         report.check(
             "bundle.definition",
-            _definition_matches(vote, d, el),
+            definition_matches(vote, d, el),
             f"local {lid}: the election's name, group and yes/no question are vote.json's",
         )
-        trustees_seen.add(_trustees_fingerprint(archive))
-        pass  # XX check_strong_proofs(report, path / "locals" / f"{lid}.proofs.json", lid, facts)
+        trustees_seen.add(trustees_fingerprint(archive))
+        check_strong_proofs(report, path / "locals" / f"{lid}.proofs.json", lid, facts)
         eligible = _count_of(e.get("eligible"))
         report.check(
             "bundle.credentials",
@@ -393,7 +393,7 @@ def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: Arch
         )
 
 
-def _trustees_fingerprint(archive: Path) -> str:
+def trustees_fingerprint(archive: Path) -> str:
     from strikevote.belenios.archive import read_records
 
     pending: dict[str, bytes] = {}
