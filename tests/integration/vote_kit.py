@@ -40,6 +40,7 @@ def definition_dict(
     n: int = 3,
     k: int = 2,
     rule: str = "articles-iatse",
+    group: str = "Ed25519",
 ) -> dict[str, Any]:
     return {
         "id": vote_id,
@@ -47,7 +48,7 @@ def definition_dict(
         "title": "Strike authorization vote",
         "kind": "strike-authorization",
         "question": "Do you authorize a strike?",
-        "group": "Ed25519",
+        "group": group,
         "revote": revote,
         "rule": rule,
         "notice": (NOW - timedelta(days=30)).date(),
@@ -132,11 +133,14 @@ def open_vote(
     k: int = 2,
     issue: bool = True,
     seed: int = 1,
+    group: str = "Ed25519",
 ) -> Kit:
     sizes = sizes or LOCALS
     work = tmp / vote_id
     work.mkdir(parents=True, exist_ok=True)
-    defn = parse_definition(definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k), vote_id)
+    defn = parse_definition(
+        definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k, group=group), vote_id
+    )
     roll = load_roll(write_roll(work / "roll.csv", sizes, seed), set(sizes))
     called = votes.call_vote(db, defn, roll, NOW)
     assert len(called.snapshot.eligible) == sum(sizes.values())

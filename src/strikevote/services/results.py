@@ -30,6 +30,7 @@ from strikevote.report import build_result, write_report
 from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
+from strikevote.services.credentials import credentials_fingerprint
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -89,11 +90,19 @@ def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+def vote_json(
+    vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election], credential_fps: dict[int, str]
+) -> dict[str, Any]:
     return {
         **vote_header(vote, defn_json),
         "elections": [
-            {"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
+            {
+                "local": el.local_id,
+                "uuid": el.uuid,
+                "fingerprint": el.fingerprint,
+                "eligible": el.eligible,
+                "credentials_fingerprint": credential_fps[el.id],
+            }
             for el in els
         ],
     }
@@ -144,6 +153,7 @@ def publish(
             (out / "locals" / f"{loc.id}.proofs.json").write_text(
                 strong_proofs_document(s, el), encoding="utf-8"
             )
+        fps = {el.id: credentials_fingerprint(s, el) for el in els}
         evaluation = evaluate(defn.rule, counts).to_json()
         result = build_result(
             union=defn.union,
@@ -156,7 +166,7 @@ def publish(
             rule_spec=defn.rule_spec,
         )
         (out / "vote.json").write_text(
-            json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n"
+            json.dumps(vote_json(vote, defn.to_json(), els, fps), indent=2, ensure_ascii=False) + "\n"
         )
         write_report(out, result, verification or [])
         vote.state = "published"

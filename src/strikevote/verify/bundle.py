@@ -133,8 +133,13 @@ def _count_of(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
+def verify_bundle(
+    path: Path, *, jobs: int | None = None, credentials_fingerprints: dict[str, str] | None = None
+) -> Report:
+    """``credentials_fingerprints``: local id → a credential fingerprint obtained out of band (from a letter,
+    the credential authority): each must be that local's, as well as the one vote.json publishes."""
     report = Report(str(path))
+    wanted = dict(credentials_fingerprints or {})
     vote = _load_json(path / "vote.json")
     result = _load_json(path / "result.json")
     if not isinstance(result, dict):
@@ -186,6 +191,25 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             facts.credentials == eligible,
             f"local {lid}: {facts.credentials} credentials for {e.get('eligible')} eligible members",
         )
+        fp = facts.credentials_fingerprint
+        report.check(
+            "bundle.credentials-fingerprint",
+            fp is not None and fp == e.get("credentials_fingerprint"),
+            f"local {lid}: the archive's credential list has fingerprint {fp}"
+            + (
+                ""
+                if fp == e.get("credentials_fingerprint")
+                else f", vote.json says {e.get('credentials_fingerprint')}"
+            ),
+        )
+        if lid in wanted:
+            given = wanted.pop(lid)
+            report.check(
+                "credentials.fingerprint",
+                fp == given,
+                f"local {lid}: credential fingerprint {fp} "
+                + ("is the one given" if fp == given else f"is not the one given ({given})"),
+            )
         pub = _obj(published.get(lid))
         if lid not in published:
             report.fail("result.locals", f"local {lid} is missing from result.json")
@@ -228,6 +252,10 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
                 "election_uuid": el.uuid,
                 "election_fingerprint": el.fingerprint,
             }
+        )
+    for lid in sorted(wanted):
+        report.fail(
+            "credentials.fingerprint", f"a fingerprint was given for local {lid}, which has no archive"
         )
     listed = {e.get("local") for e in elections if isinstance(e, dict)}
     extra = set(published) - listed
