@@ -75,11 +75,19 @@ def test_garbage_key_file_is_bad_input_and_decrypt_names_the_missing_trustees(tm
     kit = open_vote(db, tmp_path, sizes={"44": 2, "80": 2})
     garbage = tmp_path / "garbage.key"
     garbage.write_bytes(b"\x00\x01 not json")
-    r = sv("trustee", "decrypt", kit.vote_id, "--key-file", garbage, "--db", db_url, code=2)
-    assert "cannot read the trustee key file" in r.stderr
-    garbage.write_text('{"vote": "another", "index": 1}')
-    r = sv("trustee", "decrypt", kit.vote_id, "--key-file", garbage, "--db", db_url, code=2)
-    assert "not a trustee key file" in r.stderr
+    export, phrase = tmp_path / "export.json", tmp_path / "passphrase.txt"
+    sv("trustee", "export", kit.vote_id, "--out", export, "--db", db_url)
+    phrase.write_text("whatever\n")
+    for content in (b"\x00\x01 not json", b'{"vote": "another", "index": 1}'):
+        garbage.write_bytes(content)
+        r = sv(
+            "trustee",
+            "decrypt",
+            *("--from", export, "--key-file", garbage, "--out", tmp_path / "msg.json"),
+            *("--passphrase-file", phrase),
+            code=2,
+        )
+        assert str(garbage) in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
     tally.close_and_tally(db, kit.vote_id)
     r = sv("result", "decrypt", kit.vote_id, "--db", db_url, code=1)
