@@ -114,8 +114,8 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
             sv("ballot", "make", "cli-vote", "--letter", letter, "--choice", choice, "--out", ballot, env=env)
         r = sv("ballot", "cast", "cli-vote", ballot, env=env)
         trackers.append(r.stdout.split()[-1])
-    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", env=env, code=1)
-    assert "duplicate" in r.stderr
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", env=env)  # a re-send: the same receipt
+    assert "already on the board" in r.stdout and trackers[0] in r.stdout
     r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", "--local", "80", env=env, code=1)
     assert "wrong-election" in r.stderr
     r = sv(
@@ -161,7 +161,21 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     assert "--early" in r.stdout + r.stderr
     r = sv("tally", "close", "cli-vote", "--early", env=env)
     assert "TOTAL" in r.stdout
-    sv("ballot", "cast", "cli-vote", tmp_path / "ballot-1.json", env=env, code=1)  # closed
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-1.json", env=env)  # a re-send: its receipt
+    assert "already on the board" in r.stdout and trackers[1] in r.stdout
+    r = sv(
+        "ballot",
+        "make",
+        "--election-json",
+        tmp_path / "election.json",
+        "--credential",
+        credential,
+        "--choice",
+        "yes",
+    )
+    (tmp_path / "late.json").write_text(r.stdout)
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "late.json", env=env, code=1)  # a new ballot: closed
+    assert "closed" in r.stderr
     sv("result", "decrypt", "cli-vote", env=env, code=1)  # no trustee has decrypted yet
     ceremony.step("decrypt", trustees=(1,))
     missing = ["--key-file", tmp_path / "missing.key", "--out", tmp_path / "never.msg"]
@@ -204,8 +218,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, files: tuple[Path, Path
     r = sv("vote", "create", "--vote-file", vote_file, "--roll", roll, "--db", db, code=2)
     assert "'threshold'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = sv("roll", "check", tmp_path / "nowhere.csv", "--vote-file", vote_file, code=2)
-    r = sv("vote", "status", "no-such-vote", "--db", db, code=2)
-    assert "no vote 'no-such-vote'" in r.stderr
+    r = sv("vote", "status", "no-such-vote", "--db", db, code=2)  # nothing was created by the failed create
+    assert "no database at" in r.stderr and not (tmp_path / "sv.db").exists()
     r = sv("vote", "status", "x", "--db", f"sqlite:///{tmp_path / 'no' / 'dir' / 'sv.db'}", code=2)
     assert "database" in r.stderr
     sv("credentials", "issue", "x", "--outbox", tmp_path, "--smtp", "nohostport", "--db", db, code=2)

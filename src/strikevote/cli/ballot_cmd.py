@@ -16,17 +16,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from strikevote.belenios.ballot import create_ballot
 from strikevote.belenios.election import Election as BelElection
 from strikevote.cli.common import DEFAULT_DB, EXIT_USAGE, DbOption, database, fail, handled, out_console
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import SystemRandomness
-from strikevote.db import models
-from strikevote.services import ballotbox
-from strikevote.services.errors import NotFound
-from strikevote.services.votes import load_vote
+from strikevote.services import ballotbox, public
 
 app = typer.Typer(help="Ballots: make one (member side) and cast it (ballot box).", no_args_is_help=True)
 
@@ -139,18 +135,8 @@ def _election(
         raise fail("ballot make", "give --local L (or --letter FILE)", EXIT_USAGE)
     if vote is None and (local is not None or uuid is None):
         raise fail("ballot make", "give the VOTE id (or --election-json FILE)", EXIT_USAGE)
-    with database(db) as sm, sm() as s:
-        if vote is not None:
-            load_vote(s, vote)
-        if vote is not None and local is not None:
-            return BelElection.parse(ballotbox.find_election(s, vote, local).election_json)
-        query = select(models.Election).where(models.Election.uuid == uuid)
-        if vote is not None:
-            query = query.where(models.Election.vote_id == vote)
-        found = s.scalar(query)
-        if found is None:
-            raise NotFound(f"no election {uuid}" + (f" in vote '{vote}'" if vote else ""))
-        return BelElection.parse(found.election_json)
+    with database(db) as sm:
+        return BelElection.parse(public.find_election_json(sm, vote, local, uuid))
 
 
 @app.command("cast")
@@ -167,7 +153,10 @@ def cast(
         raw = sys.stdin.read() if str(ballot) == "-" else ballot.read_text(encoding="utf-8")
         with database(db) as sm:
             receipt = ballotbox.cast(sm, vote, raw.strip(), datetime.now(UTC), local_id=local)
-    out_console().print(
-        f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid}).\n"
-        f"Your receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]"
+    first = (
+        f"This ballot was already on the board of local {receipt.local_id} (election {receipt.election_uuid}, "
+        f"event {receipt.height}); nothing was added."
+        if receipt.resent
+        else f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid})."
     )
+    out_console().print(f"{first}\nYour receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]")

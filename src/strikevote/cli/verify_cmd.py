@@ -58,6 +58,9 @@ def verify(
     if not path.exists():
         typer.echo(f"strikevote verify: {path}: no such file or directory", err=True)
         raise typer.Exit(EXIT_UNREADABLE)
+    if not (path.is_dir() or path.is_file()):  # a named pipe would block the reader; a device, worse
+        typer.echo(f"strikevote verify: {path}: not a regular file or a directory", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
     fingerprints: dict[str, str] = {}
     for item in credentials_fingerprint or []:
         lid, sep, fp = item.partition("=")

@@ -151,3 +151,13 @@ class Outbox(Base):
     local_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # queued | written | sent
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Official(Base):
+    """An election-committee account for the web console: the Argon2 hash of the password, never the password."""
+
+    __tablename__ = "officials"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

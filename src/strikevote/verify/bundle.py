@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from strikevote.belenios.errors import FormatError, UnreadableError
+from strikevote.belenios.files import read_regular_text
 from strikevote.belenios.strong_proofs import failed_entries, parse_document
 from strikevote.belenios.trustees import decryption_keys
 from strikevote.crypto.errors import CryptoError
@@ -30,6 +31,7 @@ from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
 from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
 from strikevote.verify.archive import ArchiveFacts, verify_archive
 from strikevote.verify.checks import Report
+from strikevote.verify.layout import extra_files
 
 _MAX_DIFFS: Final = 20
 _ANNOUNCEMENT_RE: Final = re.compile(r'<p class="announcement" id="announcement">(.*?)</p>', re.S)
@@ -37,7 +39,7 @@ _ANNOUNCEMENT_RE: Final = re.compile(r'<p class="announcement" id="announcement"
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_regular_text(path))
     except OSError as exc:
         raise UnreadableError(str(path), f"cannot read ({exc.strerror})") from None
     except ValueError as exc:
@@ -144,6 +146,14 @@ def verify_bundle(
     """``credentials_fingerprints``: local id → a credential fingerprint obtained out of band (from a letter,
     the credential authority): each must be that local's, as well as the one vote.json publishes."""
     report = Report(str(path))
+    strays = extra_files(path)
+    report.check(
+        "bundle.extra-files",
+        not strays,
+        f"the directory holds files beyond the bundle's items: {', '.join(strays)}"
+        if strays
+        else "the directory holds the bundle's items and nothing else",
+    )
     wanted = dict(credentials_fingerprints or {})
     vote = _load_json(path / "vote.json")
     result = _load_json(path / "result.json")
@@ -362,7 +372,7 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
     """report.html exists and announces what result.json does."""
     page = path / "report.html"
     try:
-        text = page.read_text(encoding="utf-8")
+        text = read_regular_text(page)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc})"
         report.fail("bundle.report", f"report.html {reason}")
