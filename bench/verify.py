@@ -579,6 +579,55 @@ def report(results: dict[str, Any], n: int, small: int) -> None:
         console.print(line)
 
 
+def bench_bundle(args: argparse.Namespace, group: str) -> dict[str, Any]:
+    """``verify_bundle`` on a demo bundle with and without the strong decryption proofs (issue 7's target:
+    at most 1.1x).  "without" is the bundle check as it was before them: the same code with
+    ``check_strong_proofs`` a no-op.  The two are timed alternately, in this process, medians of --repeat."""
+    import io
+
+    from strikevote.demo.runner import run_demo
+    from strikevote.demo.scenario import load_scenario
+    from strikevote.verify import bundle as bundle_mod
+
+    out = args.cache / f"bundle-{group}-{args.bundle_members}-{args.seed}"
+    if not (out / "result.json").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(out.with_name(out.name + ".private"), ignore_errors=True)
+        scenario = load_scenario(preset="iatse-2021").scaled(args.bundle_members)
+        log(f"{group}: building a {args.bundle_members}-member demo bundle")
+        run_demo(scenario, out, group=group, seed=args.seed, console=Console(file=io.StringIO()))
+    real = bundle_mod.check_strong_proofs
+
+    def skip(*_a: Any, **_k: Any) -> None:
+        return None
+
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(args.repeat):
+        for label, fn in (("without", skip), ("with", real)):
+            bundle_mod.check_strong_proofs = fn  # type: ignore[assignment]
+            try:
+                t0 = time.perf_counter()
+                report = bundle_mod.verify_bundle(out, jobs=cores())
+                times[label].append(time.perf_counter() - t0)
+            finally:
+                bundle_mod.check_strong_proofs = real
+            assert report.valid, [c.name for c in report.failures]
+    med = {k: statistics.median(v) for k, v in times.items()}
+    figures = {
+        "members": args.bundle_members,
+        "bundle": str(out),
+        "without_strong_proofs_s": med["without"],
+        "with_strong_proofs_s": med["with"],
+        "ratio": med["with"] / med["without"],
+        "runs": times,
+    }
+    log(
+        f"{group}: bundle verification {med['without']:.2f} s without the strong proofs, {med['with']:.2f} s "
+        f"with them: {figures['ratio']:.3f}x"
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--ballots", type=int, default=10_000)
@@ -598,6 +647,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument(
         "--report-only", type=Path, default=None, help="print the tables of a saved JSON and exit"
+    )
+    ap.add_argument(
+        "--bundle-members",
+        type=int,
+        default=0,
+        help="time only bundle verification with/without the strong decryption proofs, on a demo bundle of "
+        "this many members (issue 7)",
     )
     args = ap.parse_args(argv)
     if args.report_only:
@@ -621,6 +677,27 @@ def main(argv: list[str] | None = None) -> None:
         f"machine: {results['machine']['cores']} cores, {results['machine']['cpu']}; "
         f"2.0: {results['machine']['belenios_tool_2']}, 3.0: {results['machine']['belenios_tool_3']}"
     )
+    if args.bundle_members:
+        results["bundle"] = {}
+        for group in [g.strip() for g in args.groups.split(",") if g.strip()]:
+            group_by_name(group)
+            results["bundle"][group] = bench_bundle(args, group)
+        out = args.out or BENCH / "results" / f"verify-bundle-{today()}.json"
+        write_json(out, results)
+        table = Table(title="strikevote verify DIR: the strong decryption proofs' cost")
+        for col in ("group", "members", "without", "with", "ratio"):
+            table.add_column(col, justify="right")
+        for group, f in results["bundle"].items():
+            table.add_row(
+                group,
+                str(f["members"]),
+                f"{f['without_strong_proofs_s']:.2f} s",
+                f"{f['with_strong_proofs_s']:.2f} s",
+                f"{f['ratio']:.3f}x",
+            )
+        console.print(table)
+        console.print(f"figures written to {os.path.relpath(out)}")
+        return
     for group in [g.strip() for g in args.groups.split(",") if g.strip()]:
         group_by_name(group)
         results["groups"][group] = bench_group(args, group)

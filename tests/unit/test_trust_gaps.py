@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gmpy2
+import pytest
 from test_verify_tamper import (
     Entry,
     Setup,
@@ -22,6 +24,7 @@ from test_verify_tamper import (
 )
 
 from strikevote.belenios.election import Election, Question
+from strikevote.crypto.randomness import DeterministicRandomness
 from strikevote.verify.bundle import definition_matches
 
 
@@ -89,3 +92,57 @@ def test_yes_no_question_must_be_exactly_one(setup: Setup) -> None:
     assert definition_matches(vote, local, election(1, 1))
     assert not definition_matches(vote, local, election(0, 1))  # a blank ballot would be counted
     assert not definition_matches(vote, local, election(1, 2))  # so would a yes-and-no ballot
+
+
+# --- defect 8: constant-time secret exponents in BELENIOS-2048 ------------------------------------------------
+
+
+def test_secret_exponentiation_matches_the_public_one() -> None:
+    from strikevote.crypto.ff import BELENIOS_2048 as G2048
+
+    rng = DeterministicRandomness("ct")
+    a = G2048.g_pow(12345)
+    for k in [0, 1, 2, G2048.q - 1, G2048.q, G2048.q + 5, -3, *(rng.below(G2048.q) for _ in range(5))]:
+        assert G2048.g_pow_secret(k) == G2048.g_pow(k) == gmpy2.powmod(G2048.g, k % G2048.q, G2048.p)
+        assert G2048.pow_secret(a, k) == G2048.pow(a, k)
+
+
+def test_no_secret_exponent_goes_through_the_fixed_base_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ballots, credentials, trustee keys, shares and decryption factors: the table (``g_pow``, whose row
+    lookups follow the exponent's digits) only ever sees the public interval shifts g^0 and g^-1."""
+    from strikevote.belenios.ballot import create_ballot
+    from strikevote.belenios.election import Election, Question
+    from strikevote.belenios.setup import generate_credentials, run_pedersen_ceremony, step1_certificate
+    from strikevote.belenios.tally import add_to_tally, compute_factor, empty_tally
+    from strikevote.belenios.trustees import combined_public_key
+    from strikevote.crypto.ff import BELENIOS_2048 as G2048
+
+    seen: list[int] = []
+    table = G2048.g_pow
+
+    def recording(k: int) -> Any:
+        seen.append(k % G2048.q)
+        return table(k)
+
+    rng = DeterministicRandomness("no table")
+    # the ceremony's own steps also verify proofs (public exponents), so the secret ones are checked apart
+    pedersen, shares = run_pedersen_ceremony(G2048, 2, 3, rng)
+    monkeypatch.setattr(G2048, "g_pow", recording)
+    step1_certificate(G2048, 1, 2, 3, rng)
+    assert seen == []
+    e = Election.make(
+        group=G2048,
+        public_key=combined_public_key(G2048, [pedersen]),
+        uuid="abcdefghijklmn",
+        name="n",
+        description="d",
+        questions=(Question(("Yes", "No"), 1, 1, "q"),),
+    )
+    (cred,) = generate_credentials(G2048, e.uuid, 1, rng)
+    from strikevote.crypto.credentials import derive_secret
+
+    ballot = create_ballot(e, derive_secret(G2048, e.uuid, cred.private), [[0, 1]], rng)
+    tally = empty_tally(e)
+    add_to_tally(G2048, tally, ballot.answers)
+    compute_factor(e, tally, shares[0], rng)
+    assert set(seen) <= {0, G2048.q - 1}, sorted(set(seen))[:3]

@@ -211,7 +211,7 @@ def create_ballot(
     g, y = election.group, election.public_key
     if len(choices) != len(election.questions):
         raise ValueError("one choice list per question")
-    credential = g.g_pow(secret)
+    credential = g.g_pow_secret(secret)
     statement = f"{election.fingerprint}|{g.encode(credential)}"
     zero_one = proofs.interval_shifts(g, 0, 1)
     answers = []

@@ -58,7 +58,9 @@ def generate_credentials(group: Group[Any], uuid: str, count: int, rng: Randomne
     out = []
     for _ in range(count):
         private = generate_credential(rng)
-        out.append(CredentialPair(private, group.encode(group.g_pow(derive_secret(group, uuid, private)))))
+        out.append(
+            CredentialPair(private, group.encode(group.g_pow_secret(derive_secret(group, uuid, private))))
+        )
     return out
 
 
@@ -96,8 +98,8 @@ def step1_certificate(
     sk, dk = _derive(group, seed, "sk"), _derive(group, seed, "dk")
     keys = {
         "context": {"group": group.name, "size": n, "threshold": k, "index": index},
-        "verification": group.encode(group.g_pow(sk)),
-        "encryption": group.encode(group.g_pow(dk)),
+        "verification": group.encode(group.g_pow_secret(sk)),
+        "encryption": group.encode(group.g_pow_secret(dk)),
     }
     return seed, sign(group, sk, dumps(keys), rng)
 
@@ -134,7 +136,7 @@ def step2_polynomial(
 
 
 def _my_index(group: Group[Any], keys: Sequence[CertKeys], sk: int, dk: int) -> int:
-    vk, ek = group.g_pow(sk), group.g_pow(dk)
+    vk, ek = group.g_pow_secret(sk), group.g_pow_secret(dk)
     for i, ck in enumerate(keys, start=1):
         if group.eq(ck.verification, vk) and group.eq(ck.encryption, ek):
             return i

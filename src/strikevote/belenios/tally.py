@@ -162,8 +162,8 @@ def decrypt_prefix(election: Election, public: Any) -> str:
 def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Randomness) -> PartialDecryption:
     """A trustee's share: α^x for every ciphertext, with a Chaum–Pedersen proof each."""
     g = election.group
-    prefix = decrypt_prefix(election, g.g_pow(x))
-    factors = [[g.pow(c.alpha, x) for c in row] for row in tally]
+    prefix = decrypt_prefix(election, g.g_pow_secret(x))
+    factors = [[g.pow_secret(c.alpha, x) for c in row] for row in tally]
     prfs = [[proofs.prove_equal_logs(g, x, c.alpha, prefix, rng) for c in row] for row in tally]
     return PartialDecryption(factors, prfs)
 

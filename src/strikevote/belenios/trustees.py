@@ -296,7 +296,7 @@ def decryption_keys(trustees: Sequence[TrusteeKind]) -> list[tuple[int, TrusteeK
 
 
 def make_single(group: Group[Any], private_key: int, rng: Randomness) -> TrusteePublicKey:
-    public = group.g_pow(private_key)
+    public = group.g_pow_secret(private_key)
     return TrusteePublicKey(
         proofs.prove_knowledge(group, private_key, pok_prefix(group, public), rng), public
     )

@@ -26,11 +26,13 @@ def seal(group: Group[Any], recipient: Any, plaintext: bytes, rng: Randomness) -
     """Encrypt to ``recipient = g^dk``; returns (encoded g^r, ciphertext)."""
     r = group.random_nonzero_scalar(rng)
     nonce = rng.token_bytes(SecretBox.NONCE_SIZE)
-    return group.encode(group.g_pow(r)), bytes(_box(group, group.pow(recipient, r)).encrypt(plaintext, nonce))
+    return group.encode(group.g_pow_secret(r)), bytes(
+        _box(group, group.pow_secret(recipient, r)).encrypt(plaintext, nonce)
+    )
 
 
 def open_sealed(group: Group[Any], dk: int, ephemeral: str, ciphertext: bytes) -> bytes:
     try:
-        return bytes(_box(group, group.pow(group.decode(ephemeral), dk)).decrypt(ciphertext))
+        return bytes(_box(group, group.pow_secret(group.decode(ephemeral), dk)).decrypt(ciphertext))
     except NaclCryptoError:
         raise CryptoError("a sealed share does not decrypt with this trustee's key") from None

@@ -50,4 +50,4 @@ def derive_secret(group: Group[Any], uuid: str, credential: str) -> int:
 
 
 def public_credential(group: Group[Any], uuid: str, credential: str) -> Any:
-    return group.g_pow(derive_secret(group, uuid, credential))
+    return group.g_pow_secret(derive_secret(group, uuid, credential))

@@ -18,7 +18,7 @@ class Ciphertext(Generic[E]):
 
 
 def encrypt(group: Group[Any], y: Any, m: int, r: int) -> Ciphertext[Any]:
-    return Ciphertext(group.g_pow(r), group.mul(group.pow(y, r), group.g_pow(m)))
+    return Ciphertext(group.g_pow_secret(r), group.mul(group.pow_secret(y, r), group.g_pow_secret(m)))
 
 
 def combine(group: Group[Any], a: Ciphertext[Any], b: Ciphertext[Any]) -> Ciphertext[Any]:

@@ -34,7 +34,7 @@ class Proof:
 
 def prove_knowledge(group: Group[Any], x: int, prefix: str, rng: Randomness) -> Proof:
     w = group.random_scalar(rng)
-    challenge = group.hash(prefix, [group.g_pow(w)])
+    challenge = group.hash(prefix, [group.g_pow_secret(w)])
     return Proof(challenge, (w - x * challenge) % group.q)
 
 
@@ -49,7 +49,7 @@ def verify_knowledge(group: Group[Any], public: Any, proof: Proof, prefix: str) 
 def prove_equal_logs(group: Group[Any], x: int, base: Any, prefix: str, rng: Randomness) -> Proof:
     """Proof that log_g(g^x) = log_base(base^x)."""
     w = group.random_scalar(rng)
-    challenge = group.hash(prefix, [group.g_pow(w), group.pow(base, w)])
+    challenge = group.hash(prefix, [group.g_pow_secret(w), group.pow_secret(base, w)])
     return Proof(challenge, (w - x * challenge) % group.q)
 
 
@@ -96,12 +96,12 @@ def prove_disjunction(
             continue
         c, s = group.random_scalar(rng), group.random_scalar(rng)
         proofs[i] = Proof(c, s)
-        commitments[2 * i] = group.g_pow((s + r * c) % q)
+        commitments[2 * i] = group.g_pow_secret((s + r * c) % q)  # r is the encryption secret
         commitments[2 * i + 1] = group.pow2(y, s, group.mul(ct.beta, shifts[i]), c)
         total += c
     w = group.random_scalar(rng)
-    commitments[2 * true_index] = group.g_pow(w)
-    commitments[2 * true_index + 1] = group.pow(y, w)
+    commitments[2 * true_index] = group.g_pow_secret(w)
+    commitments[2 * true_index + 1] = group.pow_secret(y, w)
     c = (group.hash(disjunction_prefix(statement, group, ct), commitments) - total) % q
     proofs[true_index] = Proof(c, (w - r * c) % q)
     return [p for p in proofs if p is not None]

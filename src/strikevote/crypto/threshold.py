@@ -28,7 +28,7 @@ def eval_polynomial(group: Group[Any], coefficients: Sequence[int], x: int) -> i
 
 
 def coefficient_exponentials(group: Group[Any], coefficients: Sequence[int]) -> list[Any]:
-    return [group.g_pow(a) for a in coefficients]
+    return [group.g_pow_secret(a) for a in coefficients]
 
 
 def expected_share_image(group: Group[Any], coefexps: Sequence[Any], j: int) -> Any:
@@ -42,7 +42,7 @@ def expected_share_image(group: Group[Any], coefexps: Sequence[Any], j: int) -> 
 
 
 def check_share(group: Group[Any], coefexps: Sequence[Any], j: int, share: int) -> bool:
-    return group.eq(group.g_pow(share), expected_share_image(group, coefexps, j))
+    return group.eq(group.g_pow_secret(share), expected_share_image(group, coefexps, j))
 
 
 def verification_keys(group: Group[Any], all_coefexps: Sequence[Sequence[Any]]) -> list[Any]:

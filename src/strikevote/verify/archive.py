@@ -8,13 +8,18 @@ Imports only :mod:`strikevote.crypto` and :mod:`strikevote.belenios`.  One strea
                       how far the election got (``archive.complete``, below).
 2. ``election.*``     election.json well-formed; its key equals the product of the trustees' keys.
 3. ``trustees.*``     every Single proof of knowledge; every Pedersen certificate, coefexps, signature and
-                      verification key (specification §"Threshold decryption").
+                      verification key (specification §"Threshold decryption"); a Pedersen record all in the
+                      2.0 or all in the 3.0 dialect (``trustees.pedersen-dialect``: no downgrade).
 4. ``credentials.*``  every public credential a valid, distinct group element.
 5. ``ballot.*``       per ballot: well-formed and canonical, right election, credential in the list, signature,
                       0/1 and overall proofs; revotes (last one counts, or refused when the policy forbids them).
 6. ``tally.*``        the encrypted tally equals the product of the counted ballots; num_tallied, total_weight.
 7. ``decryption.*``   each partial decryption's owner and Chaum–Pedersen proofs.
-8. ``result.*``       the published result decrypts the tally (g^m = β / F).
+8. ``result.*``       every count between 0 and the total weight (``result.range``: g^m fixes m only modulo
+                      q), and the published result decrypts the tally (g^m = β / F).
+
+The Belenios decryption proofs checked in 7 do not bind the ciphertext (DESIGN.md §12): a bundle's strong
+proofs are checked by :func:`strikevote.verify.bundle.check_strong_proofs` from the facts gathered here.
 
 Data objects.  Belenios writes the data objects of an event immediately before it, and ``belenios-tool election
 verify`` starts with ``fsck``, which rebuilds the archive from its last event in exactly that layout and refuses

@@ -5,7 +5,12 @@ result.json is checked whole: the verifier rebuilds the document the publisher w
 (the archives' decrypted counts, vote.json, the rule's evaluation), with the same pure builder
 (:func:`strikevote.rules.result_doc.build_result`), and compares every field; any difference, missing or
 extra field fails ``result.field``, naming the JSON path.  Only ``closed_at`` cannot be recomputed: it must be
-an ISO 8601 date and time, not before the voting window opened.  Imports crypto, belenios and rules only."""
+an ISO 8601 date and time, not before the voting window opened.
+
+Per local it also requires ``locals/<id>.proofs.json``, the strong decryption proofs of every partial decryption
+(``bundle.proofs``, ``decryption.strong-proof``; DESIGN.md §12), and checks the credential fingerprint vote.json
+publishes against the archive's list (``bundle.credentials-fingerprint``) and against any given out of band
+(``credentials.fingerprint``).  Imports crypto, belenios and rules only."""
 
 from __future__ import annotations
 
