@@ -60,6 +60,17 @@ def test_ballotbox_bench_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_booth_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "booth.json"
+    run_bench("booth.py", "--n", "2", "--json", out, tmp_path=tmp_path)
+    groups = json.loads(out.read_text())["groups"]
+    assert set(groups) == {"Ed25519", "BELENIOS-2048"}
+    assert all(
+        g["booth_round_trip_ms_median"] > 0 and len(g["booth_worker_ms"]) == 2 for g in groups.values()
+    )
+
+
+@pytest.mark.slow
 def test_serve_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "serve.json"
     run_bench(

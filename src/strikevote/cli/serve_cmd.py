@@ -57,7 +57,7 @@ def serve(
     url = (public_url or f"http://{host}:{port}").rstrip("/")
     if demo:
         db = _demo(console, url)
-    with handled("serve"), database(db):
+    with handled("serve"), database(db, create=True):
         pass  # migrated once, before any worker starts
     os.environ[ENV_DB] = db
     os.environ[ENV_SECRET] = os.environ.get(ENV_SECRET) or secrets.token_urlsafe(32)

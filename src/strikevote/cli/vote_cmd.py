@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from strikevote.cli.common import DEFAULT_DB, DbOption, database, handled, out_console
+from strikevote.cli.tables import print_table
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.roll import load_roll, readiness_rows, readiness_table
 from strikevote.services import public, trustees, votes
@@ -32,11 +33,11 @@ def create(
     with handled("vote create"):
         defn = load_definition(vote_file)
         members = load_roll(roll, {x.id for x in defn.locals})
-        with database(db) as sm:
+        with database(db, create=True) as sm:
             called = votes.call_vote(sm, defn, members, datetime.now(UTC).replace(microsecond=0))
     console.print(readiness_table(readiness_rows(called.snapshot, [x.id for x in defn.locals])))
-    for w in called.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+    for w in (*members.warnings, *called.warnings):
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     console.print(
         f"Vote called: [bold]{called.vote_id}[/bold] ({len(called.snapshot.eligible)} eligible members, "
         f"trustees {defn.trustees_k} of {defn.trustees_n})"
@@ -52,14 +53,14 @@ def setup(vote: VoteArg, db: DbOption = DEFAULT_DB) -> None:
         fingerprint = trustees.setup_elections(sm, vote, SystemRandomness())
         with sm() as s:
             els = votes.elections(s, vote)
-    table = Table(title=f"Elections of {vote}")
-    table.add_column("Local")
-    table.add_column("Election uuid", no_wrap=True)
-    table.add_column("Fingerprint", overflow="fold")
-    table.add_column("Eligible", justify="right")
-    for el in els:
-        table.add_row(el.local_id, el.uuid, el.fingerprint, f"{el.eligible:,}")
-    console.print(table)
+    print_table(
+        console,
+        ("Local", "Election uuid", "Fingerprint", "Eligible"),
+        [(el.local_id, el.uuid, el.fingerprint, f"{el.eligible:,}") for el in els],
+        whole=("Local", "Election uuid", "Fingerprint"),
+        right=("Eligible",),
+        title=f"Elections of {vote}",
+    )
     console.print(f"Trustees' fingerprint: {fingerprint}")
     console.print(f"Next: {NEXT_STEP['credentials']}")
 
@@ -109,13 +110,14 @@ def list_votes(db: DbOption = DEFAULT_DB) -> None:
     """Every vote in the database."""
     console = out_console()
     with handled("vote list"), database(db) as sm:
-        rows = public.list_votes(sm)
-    table = Table()
-    for col in ("Vote", "Union", "Title", "State", "Called"):
-        table.add_column(col)
-    for v in rows:
-        table.add_row(v.id, v.union, v.title, v.state, v.created_at.isoformat(timespec="minutes"))
-    console.print(table)
+        rows = [
+            (v.id, v.union, v.title, v.state, v.created_at.isoformat(timespec="minutes"))
+            for v in public.list_votes(sm)
+        ]
+    # ids whole (they are typed into the next command); union and title fold
+    print_table(
+        console, ("Vote", "Union", "Title", "State", "Called"), rows, whole=("Vote", "State", "Called")
+    )
 
 
 def _tick(value: bool) -> str:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from strikevote.belenios.archive import archive_header, tar_entry
 from strikevote.db import models
 from strikevote.services.ballotbox import find_election
-from strikevote.services.errors import NotFound
+from strikevote.services.credentials import credentials_fingerprint
+from strikevote.services.errors import NotFound, StateError
 from strikevote.services.results import vote_json
 from strikevote.services.votes import elections, load_vote
 
@@ -89,11 +90,20 @@ def list_votes(db: sessionmaker[Session]) -> list[VoteSummary]:
         ]
 
 
+def _published_fingerprint(s: Session, el: models.Election) -> str | None:
+    """The local's credential fingerprint once the credential authority has issued its list, else None."""
+    try:
+        return credentials_fingerprint(s, el)
+    except StateError:
+        return None
+
+
 def public_definition(db: sessionmaker[Session], vote_id: str) -> dict[str, Any]:
     """vote.json as the bundle will hold it (with each local's question beside its election) and the state."""
     with db() as s:
         vote, defn = load_vote(s, vote_id)
-        doc = vote_json(vote, defn.to_json(), elections(s, vote_id))
+        els = elections(s, vote_id)
+        doc = vote_json(vote, defn.to_json(), els, {el.id: _published_fingerprint(s, el) for el in els})
         for el in doc["elections"]:
             el["question"] = defn.local(el["local"]).question
             el["name"] = defn.local(el["local"]).name

@@ -4,14 +4,17 @@ bundle of DESIGN.md §3 (``vote.json``, ``locals/<id>.bel``, ``result.json``, ``
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     CombinationError,
     PartialDecryption,
@@ -28,6 +31,8 @@ from strikevote.report import build_result, write_report
 from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
+from strikevote.services.bundle_dir import check_bundle_dir, clear_bundle
+from strikevote.services.credentials import credentials_fingerprint
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -58,13 +63,44 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
             try:
                 factors = combine(election, trustees, partials)
             except CombinationError as exc:
-                raise StateError(f"local {el.local_id}: {exc}") from None
+                missing = _missing_trustees(s, vote, _defn.trustees_k, el.local_id, set(partials), exc)
+                raise StateError(missing) from None
             result = decrypt_result(election, tally, factors, sized.total_weight)
             board = Board(s, el.id)
             board.add_event("Result", board.add_data(result_json(result)))
             out[el.local_id] = result
         vote.state = "tallied"
     return out
+
+
+def _missing_trustees(
+    s: Session, vote: models.Vote, k: int, local_id: str, decrypted: set[int], exc: Exception
+) -> str:
+    """Why a local cannot be decrypted yet, naming the trustees who have decrypted it and those still missing."""
+    seats = s.scalars(
+        select(models.Trustee).where(models.Trustee.vote_id == vote.id).order_by(models.Trustee.index)
+    ).all()
+    done = [f"{t.name} (#{t.index})" for t in seats if t.index in decrypted]
+    missing = [f"{t.name} (#{t.index})" for t in seats if t.index not in decrypted]
+    if len(done) >= k or not missing:  # enough shares, yet they do not combine: say what the combiner found
+        return f"local {local_id}: {exc}"
+    need = k - len(done)
+    who = ", ".join(missing)
+    still = who if need == len(missing) else f"any {need} of {who}"
+    return (
+        f"local {local_id}: {len(done)} of the {k} trustee decryptions needed "
+        f"({'by ' + ', '.join(done) if done else 'none yet'}); still missing: {still} "
+        "(each runs `strikevote trustee decrypt`)"
+    )
+
+
+def strong_proofs_document(s: Session, el: models.Election) -> str:
+    """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
+    election = BelElection.parse(el.election_json)
+    rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
+    return document_json(
+        election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}
+    )
 
 
 def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
@@ -78,11 +114,22 @@ def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+def vote_json(
+    vote: models.Vote,
+    defn_json: dict[str, Any],
+    els: list[models.Election],
+    credential_fps: Mapping[int, str | None],
+) -> dict[str, Any]:
     return {
         **vote_header(vote, defn_json),
         "elections": [
-            {"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
+            {
+                "local": el.local_id,
+                "uuid": el.uuid,
+                "fingerprint": el.fingerprint,
+                "eligible": el.eligible,
+                "credentials_fingerprint": credential_fps[el.id],
+            }
             for el in els
         ],
     }
@@ -105,11 +152,14 @@ def publish(
     verification: list[tuple[str, bool, str]] | None = None,
     closed_at: str = "",
 ) -> Outcome:
-    """Apply the rule to the decrypted counts and write the bundle."""
-    (out / "locals").mkdir(parents=True, exist_ok=True)
+    """Apply the rule to the decrypted counts and write the bundle into ``out``: a new or empty directory, or
+    this vote's previous bundle (replaced); anything else is refused before a byte is written."""
+    check_bundle_dir(out, vote_id)
     with db.begin() as s:
         vote, defn = load_vote(s, vote_id)
         require_state(vote, "tallied", "published")
+        clear_bundle(out)
+        (out / "locals").mkdir(parents=True, exist_ok=True)
         els = elections(s, vote_id)
         counts, locals_ = [], []
         for el in els:
@@ -130,6 +180,10 @@ def publish(
                 }
             )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
+            (out / "locals" / f"{loc.id}.proofs.json").write_text(
+                strong_proofs_document(s, el), encoding="utf-8"
+            )
+        fps = {el.id: credentials_fingerprint(s, el) for el in els}
         evaluation = evaluate(defn.rule, counts).to_json()
         result = build_result(
             union=defn.union,
@@ -142,7 +196,7 @@ def publish(
             rule_spec=defn.rule_spec,
         )
         (out / "vote.json").write_text(
-            json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n"
+            json.dumps(vote_json(vote, defn.to_json(), els, fps), indent=2, ensure_ascii=False) + "\n"
         )
         write_report(out, result, verification or [])
         vote.state = "published"
