@@ -132,8 +132,8 @@ def test_serve_demo_prints_working_links_andlogin(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         links = re.findall(rf"{re.escape(base)}/vote/([\w-]+)#([\w]+)/([\w-]+)", text)
         assert len(links) >= 3, text
-        login = re.search(r"username (\S+), password (\S+)\)", text)
-        assert login and f"{base}/console" in text and f"{base}/votes/" in text, text
+        account = re.search(r"username (\S+), password (\S+)\)", text)
+        assert account and f"{base}/console" in text and f"{base}/votes/" in text, text
         vote_id, election_uuid, credential = links[0]
         with httpx.Client(base_url=base, timeout=60) as c:
             assert c.get(f"/vote/{vote_id}").status_code == 200
@@ -144,7 +144,7 @@ def test_serve_demo_prints_working_links_andlogin(tmp_path: Path) -> None:
             raw = create_ballot(election, secret, [[1, 0]], SystemRandomness()).raw
             r = post_ballot(c, vote_id, raw)
             assert r.status_code == 201, r.text
-            login(c, login.group(1), login.group(2))
+            login(c, account.group(1), account.group(2))
             assert "1" in c.get(f"/console/votes/{vote_id}").text
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -220,7 +220,9 @@ def test_published_bundle_is_offered_for_download(tmp_path: Path) -> None:
             r = c.get(f"/api/v1/votes/{vote.id}/bundle/result.json")
             assert r.status_code == 409 and r.json()["error"] == "not-published"
             for key in vote.live.keys[:2]:
-                trustees.partial_decrypt(db, vote.id, key, SystemRandomness())
+                trustees.partial_decrypt(
+                    db, vote.id, key, SystemRandomness(), passphrase=vote.live.passphrases[key]
+                )
             results.decrypt_results(db, vote.id)
             results.publish(db, vote.id, tmp_path / "published")
             page = c.get(f"/votes/{vote.id}").text
