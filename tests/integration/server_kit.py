@@ -88,7 +88,7 @@ def start_server(
             env={**os.environ, **(env or {})},
         )
     server = Server(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # workers start slowly on a loaded machine
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the server exited {proc.returncode}:\n{server.output()[-3000:]}")
@@ -99,7 +99,7 @@ def start_server(
             pass
         time.sleep(0.2)
     server.stop(signal.SIGKILL)
-    raise AssertionError(f"the server did not answer within 90 s:\n{server.output()[-3000:]}")
+    raise AssertionError(f"the server did not answer within 240 s:\n{server.output()[-3000:]}")
 
 
 @dataclass

@@ -161,8 +161,9 @@ def _bad_database_argument(exc: Exception) -> bool:
 def database(url: str, *, create: bool = False) -> Iterator[sessionmaker[Session]]:
     """Open the database for one command; its connections are closed afterwards.
 
-    The schema's version is checked, and migrated only when it is behind.  Only ``create=True`` (``vote create``)
-    makes a new database: any other command on a missing SQLite file says so instead of leaving an empty one.
+    The schema's version is checked, and migrated only when it is behind.  Only ``create=True`` (``vote create``,
+    ``serve``, ``official add``) makes a new database: any other command on a missing SQLite file says so
+    instead of leaving an empty one.
     """
     from strikevote.db.engine import connect
 

@@ -31,6 +31,6 @@ def add(
         password = line.rstrip("\r\n")
         if not password:
             raise fail("official add", "no password on standard input", EXIT_USAGE)
-    with handled("official add"), database(db, create=True) as sm:
+    with handled("official add"), database(db, create=True) as sm:  # a setup step, like serve
         add_official(sm, username, password, datetime.now(UTC).replace(microsecond=0))
     out_console().print(f"Official [bold]{username}[/bold] can now log in to /console.")

@@ -7,11 +7,12 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from strikevote.services.errors import NotFound, ServiceError, StateError
+from strikevote.services.errors import NotFound, ServiceError, StateError, Unavailable
 
 log = logging.getLogger("strikevote.web")
 
@@ -51,6 +52,17 @@ def install(app: FastAPI) -> None:
             code = "not-published" if "/bundle/" in request.url.path else "wrong-state"
             return api_error(409, code, str(exc))
         return error_page(request, 409, str(exc))
+
+    @app.exception_handler(Unavailable)
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        # the database is unreachable or kept refusing the transaction: nothing changed, try again
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        if _is_api(request):
+            return api_error(
+                503, "unavailable", "the database is unavailable; try again", {"retry-after": "5"}
+            )
+        return error_page(request, 503)
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> Response:

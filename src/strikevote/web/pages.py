@@ -102,6 +102,7 @@ def error_page(request: Request, status: int, detail: str = "") -> HTMLResponse:
         ),
         409: (_("Not possible now"), _("This step is not possible in the vote's current state.")),
         500: (_("Something went wrong"), _("The server could not answer. Please try again in a moment.")),
+        503: (_("Something went wrong"), _("The server could not answer. Please try again in a moment.")),
     }
     heading, message = texts.get(status, texts[500])
     return render(
