@@ -445,7 +445,7 @@ def _publish(db: Any, vote: Vote, out: Path) -> Path:
     tally.close_and_tally(db, vote.id, datetime.now(UTC), early=True)
     rng = SystemRandomness()
     for key in vote.live.keys[:2]:
-        trustees.partial_decrypt(db, vote.id, key, rng)
+        trustees.partial_decrypt(db, vote.id, key, rng, passphrase=vote.live.passphrases[key])
     assert set(results.decrypt_results(db, vote.id)) == set(LOCALS)
     db_url = db.kw["bind"].url.render_as_string(hide_password=False)
     proc = subprocess.run(
