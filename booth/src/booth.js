@@ -241,7 +241,8 @@ for (const button of root.querySelectorAll("[data-go]")) {
   const choices = election.questions.map((q, qi) => q.answers.map((_, i) => (qi === 0 && i === choice ? 1 : 0)));
   const out = await encryptInWorker(electionBytes, session.credential, choices);
   if (out.error) {
-    problem(out.error === "internal" ? msg("internal") : msg(`credential:${out.error}`));
+    const key = { credential: `credential:${out.error}`, election: "election:invalid" }[/** @type {string} */ (out.kind)];
+    problem(msg(key || "internal"));
     return;
   }
   session.sealed = { ballot: out.ballot, tracker: out.tracker };

@@ -1,6 +1,6 @@
 // The Web Worker that encrypts: the main thread posts {electionBytes, credential, choices}; the worker parses
 // election.json from those exact bytes, derives the credential's secret, builds the ballot and posts back
-// {ballot, tracker, ms} or {error: code}. The credential never leaves the browser.
+// {ballot, tracker, ms} or {kind: credential|election|internal, error: code, message}. The credential never leaves the browser.
 import { GROUPS } from "./crypto/groups.js";
 import { CredentialError, InvalidInput, SystemRandomness, createBallot, deriveSecret, parseElection } from "./crypto/index.js";
 
@@ -18,10 +18,7 @@ self.onmessage = (/** @type {MessageEvent} */ event) => {
     const out = createBallot(election, secret, choices, new SystemRandomness());
     self.postMessage({ id, ...out, ms: performance.now() - t0 });
   } catch (e) {
-    if (e instanceof CredentialError || e instanceof InvalidInput) {
-      self.postMessage({ id, error: e.code, message: e.message });
-    } else {
-      self.postMessage({ id, error: "internal", message: String(e) });
-    }
+    const kind = e instanceof CredentialError ? "credential" : e instanceof InvalidInput ? "election" : "internal";
+    self.postMessage({ id, kind, error: kind === "internal" ? "internal" : e.code, message: String(e) });
   }
 };
