@@ -108,3 +108,10 @@ def test_roll_check_warns_of_extra_columns_and_shared_emails(tmp_path: Path) -> 
     out = " ".join(r.stdout.split())  # the console may wrap the warning
     assert "columns 'Phone', 'Hire Date' ignored" in out
     assert f"{rows[0][2].casefold()} is the email of 2 members (lines 2, 3)" in out
+
+
+def test_a_binary_scenario_file_is_bad_input(tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_bytes(b"\x00\xff not text")
+    r = sv("demo", "--scenario", scenario, "--out", tmp_path / "out", code=2)
+    assert "not a UTF-8 text file" in r.stderr
