@@ -18,6 +18,7 @@ from typing import BinaryIO, Literal
 
 from strikevote.belenios.codec import check_object, dumps, get_int, loads
 from strikevote.belenios.errors import ArchiveError, FormatError
+from strikevote.belenios.files import open_regular
 
 BLOCK = 512
 EVENT_TYPES = (
@@ -51,6 +52,16 @@ def tar_header(name: str, size: int, timestamp: int) -> bytes:
 
 def _padding(size: int) -> bytes:
     return b"\x00" * (-size % BLOCK)
+
+
+def tar_entry(name: str, body: bytes, timestamp: int) -> bytes:
+    """One archive member as :class:`ArchiveWriter` writes it: header, body, padding (for streamed archives)."""
+    return tar_header(name, len(body), timestamp) + body + _padding(len(body))
+
+
+def archive_header(timestamp: int) -> bytes:
+    """The ``BELENIOS`` member that opens every archive."""
+    return tar_entry("BELENIOS", dumps({"version": 1, "timestamp": str(timestamp)}).encode(), timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +115,7 @@ def _is_hex_hash(s: object) -> bool:
 def read_records(path: Path) -> Iterator[Record]:
     """Stream the records of an archive; raises ArchiveError if it is not a readable Belenios archive."""
     try:
-        f: BinaryIO = open(path, "rb")
+        f: BinaryIO = open_regular(path)
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot open ({exc.strerror})") from None
     try:
@@ -204,7 +215,7 @@ class ArchiveWriter:
         return w
 
     def _write(self, name: str, body: bytes) -> None:
-        self._f.write(tar_header(name, len(body), self.timestamp) + body + _padding(len(body)))
+        self._f.write(tar_entry(name, body, self.timestamp))
 
     def add_data(self, content: str | bytes) -> str:
         body = content.encode("utf-8") if isinstance(content, str) else content

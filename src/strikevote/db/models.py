@@ -117,6 +117,15 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("election_id", "hash"),)
 
 
+class DecryptionProof(Base):
+    """A trustee's strong decryption proofs for one local (strikevote's, beside its Belenios PartialDecryption)."""
+
+    __tablename__ = "decryption_proofs"
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[str] = mapped_column(Text)  # JSON: one proof per question per answer
+
+
 class Ballot(Base):
     __tablename__ = "ballots"
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), primary_key=True)
@@ -141,4 +150,14 @@ class Outbox(Base):
     email: Mapped[str] = mapped_column(String(320))
     local_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # queued | written | sent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Official(Base):
+    """An election-committee account for the web console: the Argon2 hash of the password, never the password."""
+
+    __tablename__ = "officials"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,7 @@ bundle of DESIGN.md §3 (``vote.json``, ``locals/<id>.bel``, ``result.json``, ``
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     CombinationError,
     PartialDecryption,
@@ -31,6 +33,7 @@ from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
 from strikevote.services.bundle_dir import check_bundle_dir, clear_bundle
+from strikevote.services.credentials import credentials_fingerprint
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -92,6 +95,15 @@ def _missing_trustees(
     )
 
 
+def strong_proofs_document(s: Session, el: models.Election) -> str:
+    """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
+    election = BelElection.parse(el.election_json)
+    rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
+    return document_json(
+        election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}
+    )
+
+
 def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
     """vote.json without its elections: what each election's description commits to (rules.vote_commitment)."""
     return {
@@ -107,6 +119,7 @@ def vote_json(
     vote: models.Vote,
     defn_json: dict[str, Any],
     els: list[models.Election],
+    credential_fps: Mapping[int, str | None],
     excluded: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     """vote.json; with ``excluded`` (:func:`excluded_by_local`), each election also says how many members of
@@ -118,6 +131,7 @@ def vote_json(
             "uuid": el.uuid,
             "fingerprint": el.fingerprint,
             "eligible": el.eligible,
+            "credentials_fingerprint": credential_fps[el.id],
         }
         if excluded is not None:
             entry["excluded"] = excluded.get(el.local_id, _no_exclusions())
@@ -191,6 +205,10 @@ def publish(
                 }
             )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
+            (out / "locals" / f"{loc.id}.proofs.json").write_text(
+                strong_proofs_document(s, el), encoding="utf-8"
+            )
+        fps = {el.id: credentials_fingerprint(s, el) for el in els}
         evaluation = evaluate(defn.rule, counts).to_json()
         result = build_result(
             union=defn.union,
@@ -203,7 +221,7 @@ def publish(
             rule_spec=defn.rule_spec,
             simulation=defn.simulation,
         )
-        vote_doc = vote_json(vote, defn.to_json(), els, excluded_by_local(s, vote_id))
+        vote_doc = vote_json(vote, defn.to_json(), els, fps, excluded_by_local(s, vote_id))
         (out / "vote.json").write_text(json.dumps(vote_doc, indent=2, ensure_ascii=False) + "\n")
         write_report(out, result, verification or [], vote=vote_doc)
         vote.state = "published"
