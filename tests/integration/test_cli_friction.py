@@ -23,8 +23,8 @@ runner = CliRunner()
 LONG_ID = "international-alliance-of-theatrical-stage-employees-2021-strike"  # 64, the most
 
 
-def sv(*args: object, code: int = 0) -> Result:
-    result = runner.invoke(app, [str(a) for a in args], terminal_width=80)
+def sv(*args: object, code: int = 0, env: dict[str, str] | None = None) -> Result:
+    result = runner.invoke(app, [str(a) for a in args], terminal_width=80, env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == code, f"{args} exited {result.exit_code}, not {code}:\n{result.output}"
     if code:
@@ -73,15 +73,18 @@ def test_garbage_key_file_is_bad_input_and_decrypt_names_the_missing_trustees(tm
     db_url = f"sqlite:///{tmp_path / 'sv.db'}"
     db = open_db(db_url)
     kit = open_vote(db, tmp_path, sizes={"44": 2, "80": 2})
-    garbage = tmp_path / "garbage.key"
-    garbage.write_bytes(b"\x00\x01 not json")
-    r = sv("trustee", "decrypt", kit.vote_id, "--key-file", garbage, "--db", db_url, code=2)
-    assert "cannot read the trustee key file" in r.stderr
-    garbage.write_text('{"vote": "another", "index": 1}')
-    r = sv("trustee", "decrypt", kit.vote_id, "--key-file", garbage, "--db", db_url, code=2)
-    assert "not a trustee key file" in r.stderr
-
     tally.close_and_tally(db, kit.vote_id)
+    export = tmp_path / "export.json"
+    sv("trustee", "export", kit.vote_id, "--out", export, "--db", db_url)
+    garbage = tmp_path / "garbage.key"
+    for content in (b"\x00\x01 not json", b'{"vote": "another", "index": 1}'):
+        garbage.write_bytes(content)
+        r = sv(
+            "trustee", "decrypt", "--key-file", garbage, "--from", export, "--out", tmp_path / "m.json",
+            env={"STRIKEVOTE_TRUSTEE_PASSPHRASE": PASSPHRASE.decode()}, code=2,
+        )  # fmt: skip
+        assert str(garbage) in r.stderr
+
     r = sv("result", "decrypt", kit.vote_id, "--db", db_url, code=1)
     assert "0 of the 2 trustee decryptions needed (none yet)" in r.stderr
     assert "still missing: any 2 of Trustee 1 (#1), Trustee 2 (#2), Trustee 3 (#3)" in r.stderr

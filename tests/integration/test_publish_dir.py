@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
-from vote_kit import NOW, open_vote
+from vote_kit import NOW, PASSPHRASE, open_vote
 
 from strikevote.cli.main import app
 from strikevote.crypto.randomness import SystemRandomness
@@ -25,7 +25,7 @@ def test_publish_refuses_a_foreign_directory_and_verify_names_extra_files(tmp_pa
         ballotbox.cast(db, kit.vote_id, kit.ballot(letter, True), NOW)
     tally.close_and_tally(db, kit.vote_id)
     for key in kit.keys[:2]:
-        trustees.partial_decrypt(db, kit.vote_id, key, SystemRandomness())
+        trustees.partial_decrypt(db, kit.vote_id, key, SystemRandomness(), passphrase=PASSPHRASE)
     results.decrypt_results(db, kit.vote_id)
 
     # the trustee's working folder: keys next to where the bundle would go
