@@ -125,7 +125,9 @@ def test_demo_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert result["popular"]["ballots"] == 200
     printed = flat(r.stdout)
     assert flat(result["announcement"]) in printed
-    assert result["announcement"].startswith("Members of the Demo Test Workers Union have voted to authorize")
+    assert result["announcement"].startswith(
+        "SIMULATION (not a real vote): Members of the Demo Test Workers Union have voted to authorize"
+    )
     assert "Independent verification: VALID" in printed
     assert f"Bundle (public): {out} " in printed and f"Private, never publish: {private} " in printed
 
@@ -182,6 +184,7 @@ def test_wga_2017_scaled_down(tmp_path: Path) -> None:
     result = json.loads((out / "result.json").read_text())
     check_result(result, {x.id: (x.eligible, x.yes, x.no, x.no_email, x.in_arrears) for x in plan.locals})
     m = re.fullmatch(
+        r"SIMULATION \(not a real vote\): "
         r"Members of the Writers Guild of America have voted to authorize a strike\. "
         r"(\d+\.\d)% of the ([\d,]+) members who cast ballots voted in favor; "
         r"(\d+\.\d)% of eligible members voted\.",

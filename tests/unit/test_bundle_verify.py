@@ -2,7 +2,7 @@
 
 One real bundle is built per session by the demo (IATSE 2021 scenario, ~300 members, iatse-constitution rule).
 Each tampering test copies it, changes result.json (or report.html) in one way that is otherwise consistent
-(e.g. a local marked not in favour *and* the locals-in-favour count lowered to match), and expects the named
+(e.g. a local marked not in favor *and* the locals-in-favor count lowered to match), and expects the named
 check to fail, naming the JSON path.  The archives are never changed here (tests/unit/test_verify_tamper.py
 covers them), so their verification is memoised by content to keep the tests quick.
 """
@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -125,10 +126,10 @@ def test_demo_report_draws_the_rules_75_percent_threshold(demo_bundle: Path) -> 
 # --- every field of result.json -------------------------------------------------------------------------------------
 
 
-def _flip_local_in_favour(doc: Doc) -> None:
-    local = next(x for x in doc["locals"] if x["in_favour"])
-    local["in_favour"] = False
-    doc["locals_in_favour"] -= 1
+def _flip_local_in_favor(doc: Doc) -> None:
+    local = next(x for x in doc["locals"] if x["in_favor"])
+    local["in_favor"] = False
+    doc["locals_in_favor"] -= 1
 
 
 def _set(path: str, value: Any) -> Callable[[Doc], None]:
@@ -156,7 +157,7 @@ def _shift(path: str, delta: float) -> Callable[[Doc], None]:
 def _more_delegates(doc: Doc) -> None:
     """Local 0 given 3 more delegates, all voting yes, with the delegate totals raised to match."""
     local = doc["locals"][0]
-    assert local["in_favour"]
+    assert local["in_favor"]
     local["delegates"] += 3
     local["delegates_yes"] += 3
     doc["delegates"]["yes"] += 3
@@ -168,7 +169,7 @@ def _swap_locals(doc: Doc) -> None:
 
 
 def _trace_line(doc: Doc) -> None:
-    doc["rule"]["trace"][2] = doc["rule"]["trace"][2].replace("in favour", "in favour (checked)")
+    doc["rule"]["trace"][2] = doc["rule"]["trace"][2].replace("in favor", "in favor (checked)")
 
 
 def _delete(path: str) -> Callable[[Doc], None]:
@@ -183,8 +184,8 @@ def _delete(path: str) -> Callable[[Doc], None]:
 
 
 TAMPERS: list[tuple[str, Callable[[Doc], None], str]] = [
-    ("local-in-favour", _flip_local_in_favour, ".in_favour: expected true, found false"),
-    ("locals-in-favour", _shift("locals_in_favour", -1), "locals_in_favour: expected"),
+    ("local-in-favor", _flip_local_in_favor, ".in_favor: expected true, found false"),
+    ("locals-in-favor", _shift("locals_in_favor", -1), "locals_in_favor: expected"),
     ("local-yes-share", _shift("locals.0.yes_share", -0.1), "locals[0].yes_share"),
     ("local-delegates", _more_delegates, "locals[0].delegates"),
     ("local-name", _set("locals.2.name", "Local 44 (dissolved)"), "locals[2].name"),
@@ -207,7 +208,9 @@ TAMPERS: list[tuple[str, Callable[[Doc], None], str]] = [
     ("title", _set("title", "2022 strike authorization"), "title"),
     ("kind", _set("kind", "ratification"), "kind"),
     ("group", _set("group", "BELENIOS-2048"), "group"),
-    ("format", _set("format", "strikevote-result/2"), "format"),
+    ("format", _set("format", "strikevote-result/1"), "format"),
+    ("simulation-dropped", _set("simulation", False), "simulation: expected true, found false"),
+    ("rule-decided-by", _set("rule.decided_by", ["members"]), "rule.decided_by[0]"),
     ("passed-as-number", _set("passed", 1), "passed: expected true, found 1"),
     ("count-as-float", _shift("locals.0.eligible", 0.0), "locals[0].eligible: expected"),
     ("extra-top-level-field", _set("certified_by", "the union president"), "certified_by: unexpected field"),
@@ -304,7 +307,7 @@ def test_report_html_announcing_something_else_fails_bundle_report(
     path = copy_bundle(demo_bundle, tmp_path / "b")
     page = path / "report.html"
     text = page.read_text(encoding="utf-8")
-    announced = load(path)["announcement"]
+    announced = str(markupsafe.escape(load(path)["announcement"]))  # as the page shows it ("union&#39;s")
     assert announced in text
     page.write_text(text.replace(announced, "Strike authorized by 99%."), encoding="utf-8")
     found = failures(verify_bundle(path, jobs=1))

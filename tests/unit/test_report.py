@@ -47,10 +47,10 @@ def evaluation(
     *,
     passed: bool,
     popular_passed: bool,
-    in_favour: Mapping[str, bool],
+    in_favor: Mapping[str, bool],
     delegates_passed: bool = False,
     rule: str = "simple-majority",
-    description: str = "a majority of ballots in favour",
+    description: str = "a majority of ballots in favor",
     **extra: Any,
 ) -> dict[str, Any]:
     """An Evaluation.to_json()-shaped dict; delegates are winner-take-all per local."""
@@ -63,8 +63,8 @@ def evaluation(
             "id": x["id"],
             "yes_share": x["yes"] / (x["yes"] + x["no"]) if x["yes"] + x["no"] else 0.0,
             "turnout": (x["yes"] + x["no"]) / x["eligible"] if x["eligible"] else 0.0,
-            "in_favour": in_favour[x["id"]],
-            "delegates_yes": x["delegates"] if in_favour[x["id"]] else 0,
+            "in_favor": in_favor[x["id"]],
+            "delegates_yes": x["delegates"] if in_favor[x["id"]] else 0,
         }
         for x in locals_
     ]
@@ -84,7 +84,7 @@ def evaluation(
             "passed": popular_passed,
         },
         "delegates": {"yes": d_yes, "no": total - d_yes, "total": total, "passed": delegates_passed},
-        "locals_in_favour": sum(1 for p in per_local if p["in_favour"]),
+        "locals_in_favor": sum(1 for p in per_local if p["in_favor"]),
         "per_local": per_local,
         **extra,
     }
@@ -111,28 +111,30 @@ def build(
 def wga() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """WGA 2017: 96.3% of 6,310 ballots yes, 67.5% turnout (two locals, West and East)."""
     locals_ = [local("W", 4500, 150, 6700, name="WGA West"), local("E", 1577, 83, 2648, name="WGA East")]
-    ev = evaluation(locals_, passed=True, popular_passed=True, in_favour={"W": True, "E": True})
+    ev = evaluation(locals_, passed=True, popular_passed=True, in_favor={"W": True, "E": True})
     return locals_, ev
 
 
 def iatse_basic() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """IATSE Basic Agreement 2021 shape: 49.6% popular, 8 of 13 locals, delegates 256 to 188."""
-    favour = [local(f"F{i}", 600, 200, 1000, delegates=32) for i in range(8)]
+    favor = [local(f"F{i}", 600, 200, 1000, delegates=32) for i in range(8)]
     against_yes = [1659, 1659, 1659, 1659, 1658]
     against_delegates = [40, 40, 36, 36, 36]
     against = [
         local(f"A{i}", y, 4000 - y, 6000, delegates=d)
         for i, (y, d) in enumerate(zip(against_yes, against_delegates, strict=True))
     ]
-    locals_ = favour + against
+    locals_ = favor + against
     ev = evaluation(
         locals_,
         passed=True,
         popular_passed=False,
         delegates_passed=True,
-        in_favour={x["id"]: x["id"].startswith("F") for x in locals_},
+        in_favor={x["id"]: x["id"].startswith("F") for x in locals_},
         rule="iatse-constitution",
         description="each local's delegate block votes with its members; a majority of delegates decides",
+        uses_delegates=True,
+        uses_popular=False,
     )
     return locals_, ev
 
@@ -191,7 +193,7 @@ def test_build_result_keys_and_values() -> None:
         "announcement",
     ):
         assert key in result, key
-    assert result["format"] == FORMAT == "strikevote-result/1"
+    assert result["format"] == FORMAT == "strikevote-result/2"
     assert result["passed"] is True
     assert result["union"] == "Writers Guild of America"
     assert result["title"] == "2017 strike authorization"
@@ -199,7 +201,7 @@ def test_build_result_keys_and_values() -> None:
     assert result["group"] == "Ed25519"
     assert result["closed_at"] == "2017-04-24T17:00:00-07:00"
     assert result["rule"]["name"] == "simple-majority"
-    assert result["rule"]["description"] == "a majority of ballots in favour"
+    assert result["rule"]["description"] == "a majority of ballots in favor"
     assert result["rule"]["trace"] == ev["trace"]
 
     popular = result["popular"]
@@ -226,7 +228,7 @@ def test_build_result_keys_and_values() -> None:
         "yes_share",
         "election_uuid",
         "election_fingerprint",
-        "in_favour",
+        "in_favor",
     ):
         assert key in west, key
     assert west["id"] == "W"
@@ -236,7 +238,7 @@ def test_build_result_keys_and_values() -> None:
     assert west["turnout"] == round(4650 / 6700, 6)
     assert west["election_uuid"] == "uuid-W"
     assert west["election_fingerprint"] == "fp-W"
-    assert west["in_favour"] is True
+    assert west["in_favor"] is True
     assert [x["id"] for x in result["locals"]] == ["W", "E"]
     assert result["announcement"] == announcement(result)
     json.dumps(result, allow_nan=False)  # plain JSON data
@@ -253,7 +255,7 @@ def test_build_result_recomputes_shares_from_integers() -> None:
 
 def test_build_result_zero_ballots_and_zero_eligible_give_zero_shares() -> None:
     locals_ = [local("A", 0, 0, 0), local("B", 3, 1, 10)]
-    ev = evaluation(locals_, passed=True, popular_passed=True, in_favour={"A": False, "B": True})
+    ev = evaluation(locals_, passed=True, popular_passed=True, in_favor={"A": False, "B": True})
     result = build(locals_, ev)
     assert result["locals"][0]["yes_share"] == 0.0
     assert result["locals"][0]["turnout"] == 0.0
@@ -325,8 +327,8 @@ def _mutated(path: str, value: Any) -> tuple[list[dict[str, Any]], dict[str, Any
         ("evaluation.per_local.0.id", "X", "evaluation.per_local[0].id"),
         ("evaluation.per_local.1.id", "W", "evaluation.per_local[1].id"),
         ("evaluation.per_local.0.delegates_yes", 1, "evaluation.per_local[0].delegates_yes"),
-        ("evaluation.per_local.0.in_favour", ..., "evaluation.per_local[0].in_favour"),
-        ("evaluation.locals_in_favour", 1, "evaluation.locals_in_favour"),
+        ("evaluation.per_local.0.in_favor", ..., "evaluation.per_local[0].in_favor"),
+        ("evaluation.locals_in_favor", 1, "evaluation.locals_in_favor"),
         ("evaluation.threshold", 1.5, "evaluation.threshold"),
     ],
 )
@@ -341,7 +343,7 @@ def test_build_result_rejects_bad_input_naming_the_field(path: str, value: Any, 
 def test_build_result_rejects_missing_per_local_entry() -> None:
     locals_, ev = wga()
     del ev["per_local"][1]
-    ev["locals_in_favour"] = 1
+    ev["locals_in_favor"] = 1
     with pytest.raises(ReportError, match=r"^evaluation\.per_local: no entry for local\(s\) E"):
         build(locals_, ev)
 
@@ -410,7 +412,7 @@ def _single_ev(yes: int, no: int, eligible: int, *, passed: bool, **extra: Any) 
         [local("WGA", yes, no, eligible)],
         passed=passed,
         popular_passed=passed,
-        in_favour={"WGA": passed},
+        in_favor={"WGA": passed},
         **extra,
     )
 
@@ -443,13 +445,13 @@ def test_announcement_ratified_and_rejected() -> None:
 
 
 def test_announcement_majority_short_of_supermajority() -> None:
-    ev = _single_ev(7000, 3000, 12000, passed=False, description="at least 75% of votes cast in favour")
+    ev = _single_ev(7000, 3000, 12000, passed=False, description="at least 75% of votes cast in favor")
     ev["popular"]["passed"] = False
     result = build([local("WGA", 7000, 3000, 12000)], ev, union="SAG-AFTRA")
     assert result["announcement"] == (
         "Although 70.0% of members of SAG-AFTRA voted in favor, the strike authorization was rejected "
         "under the union's rule. In all, 10,000 members cast ballots; 83.3% of eligible members voted. "
-        "The rule: at least 75% of votes cast in favour."
+        "The rule: at least 75% of votes cast in favor."
     )
 
 
@@ -463,7 +465,7 @@ def test_announcement_delegate_vote_overrides_popular_vote() -> None:
     assert result["announcement"] == (
         "Although 49.6% of members of the International Alliance of Theatrical Stage Employees voted in "
         "favor, "
-        "the tentative agreement was ratified by delegate vote, 256 to 188. "
+        "the tentative agreement was ratified by 256–188 delegate votes, 8 of 13 locals in favor. "
         "In all, 26,400 members cast ballots; 69.5% of eligible members voted. "
         "The rule: each local's delegate block votes with its members; a majority of delegates decides."
     )
@@ -471,7 +473,7 @@ def test_announcement_delegate_vote_overrides_popular_vote() -> None:
 
 def test_announcement_delegate_vote_rejects_despite_popular_majority() -> None:
     locals_, ev = iatse_basic()
-    # Flip every local: 50.4% of members in favour, but the 188 delegates of the big locals are the minority.
+    # Flip every local: 50.4% of members in favor, but the 188 delegates of the big locals are the minority.
     for x in locals_:
         x["yes"], x["no"] = x["no"], x["yes"]
     ev = evaluation(
@@ -479,13 +481,13 @@ def test_announcement_delegate_vote_rejects_despite_popular_majority() -> None:
         passed=False,
         popular_passed=True,
         delegates_passed=False,
-        in_favour={x["id"]: x["id"].startswith("A") for x in locals_},
+        in_favor={x["id"]: x["id"].startswith("A") for x in locals_},
         description="a majority of delegate votes",
     )
     result = build(locals_, ev, union="IATSE", kind="ratification")
     assert result["announcement"].startswith(
         "Although 50.4% of members of IATSE voted in favor, the tentative agreement was rejected "
-        "by delegate vote, 256 to 188."
+        "by 256–188 delegate votes against, 5 of 13 locals in favor."
     )
 
 
@@ -495,9 +497,9 @@ def test_announcement_counts_locals_when_the_rule_does() -> None:
         locals_,
         passed=True,
         popular_passed=True,
-        in_favour={x["id"]: x["id"] != "12" for x in locals_},
+        in_favor={x["id"]: x["id"] != "12" for x in locals_},
         rule="articles-iatse",
-        description="at least 75% of all ballots in favour and a majority of locals in favour",
+        description="at least 75% of all ballots in favor and a majority of locals in favor",
         threshold=0.75,
     )
     result = build(locals_, ev, union="IATSE")
@@ -522,7 +524,7 @@ def test_announcement_notes_delegates_that_did_not_decide() -> None:
         passed=True,
         popular_passed=True,
         delegates_passed=False,
-        in_favour={"big": True, "s1": False},
+        in_favor={"big": True, "s1": False},
         description="at least 75% of ballots",
     )
     result = build(locals_, ev, union="IATSE")
@@ -544,8 +546,8 @@ def test_announcement_outcome_by_a_rule_other_than_the_popular_share() -> None:
         passed=True,
         popular_passed=False,
         delegates_passed=True,
-        in_favour={"a": True, "b": True, "c": False},
-        description="a majority of locals in favour",
+        in_favor={"a": True, "b": True, "c": False},
+        description="a majority of locals in favor",
         uses_delegates=False,
         counts_locals=True,
     )
@@ -554,13 +556,13 @@ def test_announcement_outcome_by_a_rule_other_than_the_popular_share() -> None:
         "Members of IATSE have voted to authorize a strike. 53.3% of the 300 members who cast ballots voted "
         "in favor and 2 of 3 locals voted in favor; 100.0% of eligible members voted. "
         "The members' vote alone fell short, but the strike was authorized under the union's rule. "
-        "The rule: a majority of locals in favour."
+        "The rule: a majority of locals in favor."
     )
 
 
 def test_announcement_no_ballots() -> None:
     locals_ = [local("A", 0, 0, 120)]
-    ev = evaluation(locals_, passed=False, popular_passed=False, in_favour={"A": False})
+    ev = evaluation(locals_, passed=False, popular_passed=False, in_favor={"A": False})
     assert build(locals_, ev)["announcement"] == (
         "No ballots were cast by the 120 eligible members of the Writers Guild of America; "
         "the strike authorization was rejected."
@@ -674,7 +676,7 @@ def test_html_rejects_malformed_result() -> None:
 
 def test_html_chart_labels_with_dollar_signs_render() -> None:
     locals_ = [local("$1$", 5, 1, 10), local("$$", 1, 5, 10)]
-    ev = evaluation(locals_, passed=True, popular_passed=True, in_favour={"$1$": True, "$$": False})
+    ev = evaluation(locals_, passed=True, popular_passed=True, in_favor={"$1$": True, "$$": False})
     html = render_report_html(build(locals_, ev), verification=[])
     assert len(_images(html)) == 2
 
@@ -692,7 +694,9 @@ def test_write_report(tmp_path: Path) -> None:
     assert text.endswith("}\n")
     assert text == json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     assert "Sindicato Único" in text  # not \u00da
-    assert text.startswith('{\n  "format": "strikevote-result/1",')  # insertion order, not sorted
+    assert text.startswith(
+        '{\n  "format": "strikevote-result/2",\n  "simulation": false,'
+    )  # insertion order, not sorted
     assert json.loads(text) == result
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Sindicato Único de Guionistas" in html
@@ -742,7 +746,7 @@ def test_iatse_constitution_chart_draws_the_75_percent_per_local_threshold() -> 
     assert "dashed line at the rule's threshold of 75%" in html
     assert "50% threshold" not in html
     # 600 (88.9%) meets 75%, 700 (66.7%) and 44 (75%) too: the colours and the line agree
-    assert [x["in_favour"] for x in result["locals"]] == [True, False, True]
+    assert [x["in_favor"] for x in result["locals"]] == [True, False, True]
 
 
 @pytest.mark.parametrize(

@@ -82,12 +82,12 @@ def test_required_presets_exist_and_round_trip_through_their_spec() -> None:
 
 # --- §1 reference cases ----------------------------------------------------------------------------------
 
-# J. WGA strike authorisation, Apr 2017: 96.3% of 6,310 ballots [R26], 67.5% turnout (seed article 001).
+# J. WGA strike authorization, Apr 2017: 96.3% of 6,310 ballots [R26], 67.5% turnout (seed article 001).
 # Derived: 6,077 yes (96.31%), eligible 9,348 (6,310 / 0.675).
 WGA_2017 = one(6_077, 6_310 - 6_077, 9_348)
 
 
-def test_wga_2017_strike_authorisation_announcement_figures() -> None:
+def test_wga_2017_strike_authorization_announcement_figures() -> None:
     ev = run("sag-aftra", WGA_2017)
     assert ev.passed
     assert (
@@ -112,7 +112,7 @@ def test_wga_2017_ratification_fails_uk_turnout_floor_despite_99_percent_yes() -
     assert run("teamsters", counts).passed
 
 
-def test_wga_2023_strike_authorisation() -> None:
+def test_wga_2023_strike_authorization() -> None:
     # H. 9,020 yes / 198 no at 78.79% turnout [R23]; derived eligible 11,699.
     counts = one(9_020, 198, 11_699)
     ev = run("uk-tu-act-2016-ips", counts)
@@ -122,7 +122,7 @@ def test_wga_2023_strike_authorisation() -> None:
     assert line_with(ev, "yes among all entitled").endswith("77.10% ≥ 40% required: met")
 
 
-def test_sag_aftra_2023_strike_authorisation() -> None:
+def test_sag_aftra_2023_strike_authorization() -> None:
     # E. "nearly 65,000" ballots, 97.91% yes, 47.69% turnout [R16]. Derived: 63,642 yes of 65,000; eligible
     # 136,297. Passes the 75% rule; would have failed the UK 50% turnout floor (counterfactual).
     counts = one(63_642, 65_000 - 63_642, 136_297)
@@ -234,20 +234,20 @@ def test_iatse_2021_basic_agreement_lost_popular_vote_but_ratified_by_delegates(
     assert not ev.popular["passed"]
     assert (ev.delegates["yes"], ev.delegates["no"], ev.delegates["total"]) == (256, 188, 444)
     assert ev.delegates["passed"]
-    assert ev.locals_in_favour == 8
+    assert ev.locals_in_favor == 8
     by_id = {entry["id"]: entry for entry in ev.per_local}
-    assert {i for i, e in by_id.items() if e["in_favour"]} >= {"700", "44", "706", "871"}
-    assert not any(by_id[i]["in_favour"] for i in ("600", "80", "705", "728", "892"))
+    assert {i for i, e in by_id.items() if e["in_favor"]} >= {"700", "44", "706", "871"}
+    assert not any(by_id[i]["in_favor"] for i in ("600", "80", "705", "728", "892"))
     assert round((1 - by_id["600"]["yes_share"]) * 100) == 52
     assert round(by_id["700"]["yes_share"] * 100, 1) == 51.9
     assert line_with(ev, "Delegate vote (winner-take-all").endswith(
         "256 yes of 444 delegate votes = 57.66% > 50% required (223 yes delegate votes needed): met"
     )
-    # Under the strike-authorisation tests the same ballots fail: no local reaches 75%.
+    # Under the strike-authorization tests the same ballots fail: no local reaches 75%.
     for strict in ("articles-iatse", "iatse-constitution"):
         other = run(strict, IATSE_2021_BASIC)
         assert not other.passed
-        assert other.locals_in_favour == 0
+        assert other.locals_in_favor == 0
         assert other.delegates["yes"] == 0
 
 
@@ -273,25 +273,25 @@ def test_iatse_2018_ratification_electoral_college() -> None:
     assert (ev.delegates["yes"], ev.delegates["no"], ev.delegates["total"]) == (312, 73, 385)
     assert "(193 yes delegate votes needed)" in line_with(ev, "Delegate vote (winner-take-all")
     assert round(ev.popular["yes_share"] * 100) == 53
-    assert [e["delegates_yes"] for e in ev.per_local if not e["in_favour"]] == [0]
-    assert next(e for e in ev.per_local if e["id"] == "700")["in_favour"] is False
+    assert [e["delegates_yes"] for e in ev.per_local if not e["in_favor"]] == [0]
+    assert next(e for e in ev.per_local if e["id"] == "700")["in_favor"] is False
     big_three = sum(weights[i] for i in ("600", "700", "44"))
     assert big_three == 205 and 2 * big_three > 385  # [R55]: the three largest locals could decide alone
 
 
-def test_iatse_strike_authorisation_per_local_75_percent() -> None:
+def test_iatse_strike_authorization_per_local_75_percent() -> None:
     # A / [R5]: "1,000 returned ⇒ 750 yes needed"; all of a local's delegate votes follow its result.
     passing = LocalCount("a", "Local A", 40, 1_200, 750, 250)
     failing = LocalCount("b", "Local B", 30, 1_200, 749, 251)
     ev = run("iatse-constitution", [passing, failing])
-    assert [e["in_favour"] for e in ev.per_local] == [True, False]
+    assert [e["in_favor"] for e in ev.per_local] == [True, False]
     assert [e["delegates_yes"] for e in ev.per_local] == [40, 0]
     assert ev.passed  # 40 of 70 delegate votes
     assert "(750 yes needed)" in line_with(ev, "Local A:")
     assert not run("iatse-constitution", [failing, LocalCount("c", "Local C", 40, 1_200, 749, 251)]).passed
 
 
-def test_iatse_2021_strike_authorisation_passes_every_iatse_rule() -> None:
+def test_iatse_2021_strike_authorization_passes_every_iatse_rule() -> None:
     # A. 98.7% yes at ~90% turnout of ~60,000 [R1][R2][R4]; per-local split is a reconstruction (13 locals at
     # 98.7% each, proportional to the 2021 Basic electorate above).
     counts = [
@@ -305,7 +305,7 @@ def test_iatse_2021_strike_authorisation_passes_every_iatse_rule() -> None:
     for name in ("articles-iatse", "iatse-constitution", "iatse-ratification"):
         ev = run(name, counts)
         assert ev.passed, name
-        assert ev.locals_in_favour == 13
+        assert ev.locals_in_favor == 13
         assert ev.delegates["yes"] == 444
 
 
@@ -371,7 +371,7 @@ def test_zero_ballots() -> None:
         ev = run(name, counts)
         assert ev.popular["yes_share"] == 0.0 and ev.popular["turnout"] == 0.0
         assert ev.delegates == ev.delegates | {"yes": 0, "no": 12, "total": 12, "passed": False}
-        assert ev.locals_in_favour == 0
+        assert ev.locals_in_favor == 0
         assert all(e["yes_share"] == 0.0 for e in ev.per_local)
         if ev.passed:
             passing.add(name)
@@ -382,7 +382,7 @@ def test_zero_ballots() -> None:
 
 def test_no_locals_and_no_delegates() -> None:
     ev = run("simple-majority", [])
-    assert not ev.passed and ev.per_local == [] and ev.locals_in_favour == 0
+    assert not ev.passed and ev.per_local == [] and ev.locals_in_favor == 0
     assert ev.delegates == ev.delegates | {"yes": 0, "no": 0, "total": 0, "passed": False}
     assert not run("iatse-constitution", one(10, 0, 10, delegates=0)).passed  # 0 of 0 delegate votes
 
@@ -403,7 +403,7 @@ name = "my-iatse"
 local = ">= 75%"
 all = [
   { popular = ">= 3/4" },
-  { locals_in_favour = "majority" },
+  { locals_in_favor = "majority" },
 ]
 """
 
@@ -419,12 +419,12 @@ def test_inline_toml_rule_matches_preset_on_iatse_2021() -> None:
     rule = load_rule(toml_rule(ARTICLES_INLINE))
     assert rule.name == "my-iatse"
     assert rule.local == Threshold(Comparison.GE, Fraction(3, 4))
-    assert "a majority of locals in favour" in rule.description  # generated
+    assert "a majority of locals in favor" in rule.description  # generated
     ev = evaluate(rule, IATSE_2021_BASIC)
     preset = run("articles-iatse", IATSE_2021_BASIC)
-    assert (ev.passed, ev.locals_in_favour, ev.delegates) == (
+    assert (ev.passed, ev.locals_in_favor, ev.delegates) == (
         preset.passed,
-        preset.locals_in_favour,
+        preset.locals_in_favor,
         preset.delegates,
     )
 
@@ -441,7 +441,7 @@ def test_inline_rule_features_in_trace() -> None:
     [rule]
     description = "Two locals and the UK rule"
     any = [
-      { all = [{ preset = "uk-tu-act-2016" }, { locals_in_favour = 2, local = "> 60%" }], label = "Both" },
+      { all = [{ preset = "uk-tu-act-2016" }, { locals_in_favor = 2, local = "> 60%" }], label = "Both" },
       { eligible_share = "≥ 0.9", label = "Near unanimity" },
     ]
     """
@@ -454,9 +454,9 @@ def test_inline_rule_features_in_trace() -> None:
     ev = evaluate(rule, counts)
     assert ev.passed
     assert rule.local == Threshold(Comparison.GT, Fraction(3, 5))  # the first per-local threshold in the tree
-    assert ev.locals_in_favour == 2
-    assert line_with(ev, "Locals in favour (yes share > 60%)").strip() == (
-        "Locals in favour (yes share > 60%): 2 of 3 locals [a, c]; at least 2 needed: met"
+    assert ev.locals_in_favor == 2
+    assert line_with(ev, "Locals in favor (yes share > 60%)").strip() == (
+        "Locals in favor (yes share > 60%): 2 of 3 locals [a, c]; at least 2 needed: met"
     )
     assert "    Preset uk-tu-act-2016:" in ev.trace  # any → all → preset
     assert line_with(ev, "Near unanimity").endswith("66.67% ≥ 90% required: not met")
@@ -508,19 +508,20 @@ def test_to_json_is_serialisable_and_has_the_documented_keys() -> None:
         "trace",
         "popular",
         "delegates",
-        "locals_in_favour",
+        "locals_in_favor",
         "per_local",
         "counts_locals",
         "uses_delegates",
+        "uses_popular",
         "threshold",
     }
     assert (data["counts_locals"], data["uses_delegates"], data["threshold"]) == (False, True, 0.5)
     assert json.loads(json.dumps(data)) == data
     assert {"yes", "no", "ballots", "eligible", "yes_share", "turnout", "passed"} <= set(data["popular"])
     assert {"yes", "no", "total", "passed"} <= set(data["delegates"])
-    assert {"id", "yes_share", "turnout", "in_favour", "delegates_yes"} <= set(data["per_local"][0])
-    data["per_local"][0]["in_favour"] = "changed"
-    assert ev.per_local[0]["in_favour"] is False  # to_json hands out a copy
+    assert {"id", "yes_share", "turnout", "in_favor", "delegates_yes"} <= set(data["per_local"][0])
+    data["per_local"][0]["in_favor"] = "changed"
+    assert ev.per_local[0]["in_favor"] is False  # to_json hands out a copy
 
 
 # --- bad rules -------------------------------------------------------------------------------------------
@@ -541,7 +542,7 @@ def test_to_json_is_serialisable_and_has_the_documented_keys() -> None:
         ('delegates = "majority"\nlocal = "< 1/2"', "local", "lower bound"),
         ('preset = "iatse-2099"', "preset", "unknown preset"),
         ("all = []", "all", "non-empty list"),
-        ("locals_in_favour = 0", "locals_in_favour", "at least 1"),
+        ("locals_in_favor = 0", "locals_in_favor", "at least 1"),
         ('popular = ">= 3/4"\nside = "maybe"', "side", "'yes' or 'no'"),
         ('name = 7\npopular = ">= 3/4"', "name", "expected a string"),
         ('preset = "uaw"\nlocal = ">= 1/2"', "local", "keeps its own"),
@@ -608,8 +609,8 @@ def oracle(name: str, locs: list[LocalCount]) -> bool:
     ballots = yes + no
     majority = 2 * yes > ballots
 
-    def delegate_majority(in_favour: Callable[[LocalCount], bool]) -> bool:
-        return 2 * sum(lc.delegates for lc in locs if in_favour(lc)) > sum(lc.delegates for lc in locs)
+    def delegate_majority(in_favor: Callable[[LocalCount], bool]) -> bool:
+        return 2 * sum(lc.delegates for lc in locs if in_favor(lc)) > sum(lc.delegates for lc in locs)
 
     def three_quarters(lc: LocalCount) -> bool:
         return lc.ballots > 0 and 4 * lc.yes >= 3 * lc.ballots
@@ -630,8 +631,8 @@ def oracle(name: str, locs: list[LocalCount]) -> bool:
         case "uk-tu-act-2016-ips":
             return eligible > 0 and 2 * ballots >= eligible and majority and 5 * yes >= 2 * eligible
         case "articles-iatse":
-            in_favour = sum(1 for lc in locs if three_quarters(lc))
-            return ballots > 0 and 4 * yes >= 3 * ballots and 2 * in_favour > len(locs)
+            in_favor = sum(1 for lc in locs if three_quarters(lc))
+            return ballots > 0 and 4 * yes >= 3 * ballots and 2 * in_favor > len(locs)
         case "iatse-constitution":
             return delegate_majority(three_quarters)
         case "iatse-ratification":
@@ -653,10 +654,10 @@ def test_evaluation_invariants(locs: list[LocalCount]) -> None:
         d = ev.delegates
         assert d["yes"] + d["no"] == d["total"] == sum(lc.delegates for lc in locs)
         assert d["yes"] == sum(e["delegates_yes"] for e in ev.per_local)
-        assert ev.locals_in_favour == sum(e["in_favour"] for e in ev.per_local)
+        assert ev.locals_in_favor == sum(e["in_favor"] for e in ev.per_local)
         for entry, lc in zip(ev.per_local, locs, strict=True):
-            assert entry["in_favour"] is rule.local.holds(lc.yes_share)
-            assert entry["delegates_yes"] == (lc.delegates if entry["in_favour"] else 0)
+            assert entry["in_favor"] is rule.local.holds(lc.yes_share)
+            assert entry["delegates_yes"] == (lc.delegates if entry["in_favor"] else 0)
         assert ev.popular["ballots"] == sum(lc.ballots for lc in locs)
         assert ev.trace[-1] == f"Outcome under {rule.name}: {'PASSED' if ev.passed else 'FAILED'}"
         assert json.loads(json.dumps(ev.to_json())) == ev.to_json()
@@ -715,7 +716,7 @@ def monotone_blocks() -> st.SearchStrategy[dict[str, Any]]:
         THRESHOLDS.map(lambda t: {"eligible_share": t}),
         THRESHOLDS.map(lambda t: {"turnout": t}),
         st.tuples(st.sampled_from(["majority", "all", 1, 2, ">= 1/3"]), THRESHOLDS).map(
-            lambda p: {"locals_in_favour": p[0], "local": p[1]}
+            lambda p: {"locals_in_favor": p[0], "local": p[1]}
         ),
         st.tuples(st.sampled_from(["majority", ">= 2/3"]), THRESHOLDS).map(
             lambda p: {"delegates": p[0], "local": p[1]}
@@ -772,12 +773,12 @@ def test_rule_is_immutable() -> None:
         ("iatse-ratification", 0.5),
         ({"eligible_share": ">= 2/5"}, None),  # no yes share of ballots at all
         ({"all": [{"popular": ">= 2/3"}, {"popular": "> 1/2"}]}, None),  # two different ones
-        ({"local": ">= 3/5", "locals_in_favour": "all"}, 0.6),
-        ({"all": [{"locals_in_favour": "majority", "local": ">= 3/5"}, {"delegates": "majority"}]}, 0.6),
+        ({"local": ">= 3/5", "locals_in_favor": "all"}, 0.6),
+        ({"all": [{"locals_in_favor": "majority", "local": ">= 3/5"}, {"delegates": "majority"}]}, 0.6),
         (
             {
                 "local": "> 1/2",
-                "all": [{"locals_in_favour": "majority", "local": ">= 3/5"}, {"delegates": "majority"}],
+                "all": [{"locals_in_favor": "majority", "local": ">= 3/5"}, {"delegates": "majority"}],
             },
             None,  # locals counted at 60%, delegate blocks at 50%
         ),

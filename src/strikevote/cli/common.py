@@ -97,7 +97,6 @@ def _translate(command: str, exc: Exception) -> typer.Exit:
     from strikevote.services.errors import (
         BallotRejected,
         DefinitionError,
-        KeyFileError,
         NotFound,
         ServiceError,
         Unavailable,
@@ -114,7 +113,7 @@ def _translate(command: str, exc: Exception) -> typer.Exit:
             )
         typer.echo(f"strikevote {command}: the roll was not imported (fix every line above)", err=True)
         return typer.Exit(EXIT_USAGE)
-    if isinstance(exc, DefinitionError | NotFound | SchemaError | BundleDirError | KeyFileError):
+    if isinstance(exc, DefinitionError | NotFound | SchemaError | BundleDirError):
         return fail(command, str(exc), EXIT_USAGE)
     if isinstance(exc, Unavailable) or (isinstance(exc, BallotRejected) and exc.reason == "busy"):
         return fail(command, str(exc), EXIT_UNAVAILABLE)

@@ -112,9 +112,12 @@ def demo_passphrase(path: Path) -> bytes:
 
 
 def definition_for(s: Scenario, group: str, now: datetime) -> dict[str, Any]:
+    """The vote definition of a simulated run of the scenario: marked a simulation, and titled with the year
+    it is run in (the scenario's own title may name the year of the real vote it is modelled on)."""
     return {
+        "simulation": True,
         "union": s.union,
-        "title": s.title,
+        "title": f"{s.title} — simulation, {now.year}",
         "kind": s.kind,
         "question": s.question,
         "group": group,

@@ -70,6 +70,8 @@ def load_scenario(path: Path | None = None, preset: str | None = None) -> Scenar
             text, where = path.read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise DefinitionError(f"{path}: not a UTF-8 text file (bad byte at offset {exc.start})") from None
     else:
         name = preset or "iatse-2021"
         if name not in PRESETS:

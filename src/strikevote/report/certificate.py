@@ -15,6 +15,8 @@ from strikevote.report.charts import chart_threshold, turnout_chart, yes_share_c
 from strikevote.report.errors import ReportError
 from strikevote.report.formatting import KINDS, count, percent
 from strikevote.report.result import announcement
+from strikevote.report.verified import summarize
+from strikevote.report.vote_facts import EXCLUSION_REASONS, vote_facts
 from strikevote.rules.result_doc import union_phrase
 
 if TYPE_CHECKING:
@@ -29,6 +31,12 @@ _TEMPLATE: Final = "report.html.j2"
 _KIND_LABEL: Final = {
     "strike-authorization": "Strike authorization vote",
     "ratification": "Ratification vote",
+}
+# What a rule tests (result.rule.decided_by), as the banner names it.
+_DECIDER_LABEL: Final = {
+    "members": "the members' vote",
+    "locals": "the count of locals in favor",
+    "delegates": "the delegate vote",
 }
 _OUTCOME_LABEL: Final = {
     ("strike-authorization", True): "Strike authorized",
@@ -84,7 +92,7 @@ def _local_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(locals_, list) or not locals_:
         raise ReportError("result.locals", "must be a non-empty list")
     rows = []
-    keys = ("id", "name", "eligible", "ballots", "yes", "no", "in_favour", "delegates", "election_uuid")
+    keys = ("id", "name", "eligible", "ballots", "yes", "no", "in_favor", "delegates", "election_uuid")
     for i, local in enumerate(locals_):
         if not isinstance(local, Mapping):
             raise ReportError(f"result.locals[{i}]", "must be an object")
@@ -101,7 +109,7 @@ def _local_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "no": local["no"],
                 "yes_share": (local["yes"], local["ballots"]),
                 "turnout": (local["ballots"], local["eligible"]),
-                "in_favour": bool(local["in_favour"]),
+                "in_favor": bool(local["in_favor"]),
                 "delegates": local["delegates"],
                 "delegates_yes": local.get("delegates_yes"),
                 "election_uuid": local["election_uuid"],
@@ -111,10 +119,25 @@ def _local_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def render_report_html(result: Mapping[str, Any], *, verification: Sequence[Check]) -> str:
+def _decided_by(rule: Mapping[str, Any], delegates_total: int) -> list[str]:
+    """What the rule tests (result.rule.decided_by); for a result without it, the rule's flags."""
+    raw = rule.get("decided_by")
+    if raw is None:
+        uses_delegates = rule.get("uses_delegates") is not False and delegates_total > 0
+        return ["delegates"] if uses_delegates else ["members"]
+    if not isinstance(raw, list) or not raw or not all(x in _DECIDER_LABEL for x in raw):
+        raise ReportError("result.rule.decided_by", f"must list some of {', '.join(_DECIDER_LABEL)}")
+    return list(raw)
+
+
+def render_report_html(
+    result: Mapping[str, Any], *, verification: Sequence[Check], vote: Mapping[str, Any] | None = None
+) -> str:
     """The self-contained results certificate of a vote (inline CSS, charts as embedded PNG).
 
-    ``verification``: the checks that were run on the bundle, as ``(name, ok, detail)``.
+    ``verification``: the checks that were run on the bundle, as ``(name, ok, detail)``. ``vote``: the vote's
+    ``vote.json``, for the questions, the voting window, the notice, the trustees and the exclusions (without
+    it the certificate states the result only).
     """
     kind = result.get("kind")
     if kind not in KINDS:
@@ -132,7 +155,20 @@ def render_report_html(result: Mapping[str, Any], *, verification: Sequence[Chec
     if not isinstance(rule, Mapping):
         raise ReportError("result.rule", "must be an object")
     checks = _checks(verification)
+    decided_by = _decided_by(rule, delegates["total"])
+    simulation = result.get("simulation", False)
+    if not isinstance(simulation, bool):
+        raise ReportError("result.simulation", f"must be true or false, got {simulation!r}")
+    closed_at = result.get("closed_at")
+    facts = vote_facts(vote, str(closed_at)) if vote is not None else None
     context = {
+        "simulation": simulation,
+        "facts": facts,
+        "exclusion_reasons": EXCLUSION_REASONS,
+        "decided_by": decided_by,
+        "decided_by_text": " and ".join(_DECIDER_LABEL[x] for x in decided_by),
+        "show_delegates": "delegates" in decided_by,
+        "families": summarize(checks),
         "result": result,
         "union": result["union"],
         "union_phrase": union_phrase(result["union"]),
@@ -153,7 +189,7 @@ def render_report_html(result: Mapping[str, Any], *, verification: Sequence[Chec
             "turnout_pair": (popular["yes"] + popular["no"], popular["eligible"]),
         },
         "delegates": delegates,
-        "locals_in_favour": sum(1 for row in rows if row["in_favour"]),
+        "locals_in_favor": sum(1 for row in rows if row["in_favor"]),
         "delegates_yes_total": sum(row["delegates_yes"] or 0 for row in rows),
         "locals": rows,
         "yes_share_png": yes_share_chart(result),
@@ -163,6 +199,19 @@ def render_report_html(result: Mapping[str, Any], *, verification: Sequence[Chec
         "version": __version__,
     }
     return _environment().get_template(_TEMPLATE).render(context)
+
+
+def _bundle_vote(out_dir: Path) -> Mapping[str, Any] | None:
+    path = out_dir / "vote.json"
+    if not path.is_file():
+        return None
+    try:
+        vote = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError("vote.json", f"cannot be read ({exc})") from None
+    if not isinstance(vote, dict):
+        raise ReportError("vote.json", "is not a JSON object")
+    return vote
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -178,16 +227,24 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_report(out_dir: Path, result: Mapping[str, Any], verification: Sequence[Check]) -> None:
+def write_report(
+    out_dir: Path,
+    result: Mapping[str, Any],
+    verification: Sequence[Check],
+    vote: Mapping[str, Any] | None = None,
+) -> None:
     """Write ``out_dir/result.json`` and ``out_dir/report.html`` (creating ``out_dir``).
 
+    ``vote``: the vote's vote.json; by default the one already in ``out_dir`` (the bundle's), if any.
     Both are rendered before either is written, so a bad input leaves no partial bundle behind.
     """
     out_dir = Path(out_dir)
+    if vote is None:
+        vote = _bundle_vote(out_dir)
     result_json = (
         json.dumps(dict(result), indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
     )
-    html = render_report_html(result, verification=verification)
+    html = render_report_html(result, verification=verification, vote=vote)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "result.json", result_json)
     _write_atomic(out_dir / "report.html", html)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["chart_threshold", "turnout_chart", "yes_share_chart"]
 
-_IN_FAVOUR: Final = "#2e7d32"
+_IN_FAVOR: Final = "#2e7d32"
 _AGAINST: Final = "#c62828"
 _NEUTRAL: Final = "#1565c0"
 _LINE: Final = "#333333"
@@ -92,13 +92,13 @@ def _pair(local: Mapping[str, Any], num: str, den: str) -> tuple[int, int]:
 
 
 def yes_share_chart(result: Mapping[str, Any]) -> str:
-    """Base64 PNG: yes share per local (green in favour, red not), with a dashed line at the rule's
+    """Base64 PNG: yes share per local (green in favor, red not), with a dashed line at the rule's
     threshold when it has a single one (:func:`chart_threshold`)."""
     locals_ = _locals(result)
     threshold = chart_threshold(result)
     ids = [_label(local.get("id")) for local in locals_]
     pairs = [_pair(local, "yes", "ballots") for local in locals_]
-    colors = [_IN_FAVOUR if local.get("in_favour") else _AGAINST for local in locals_]
+    colors = [_IN_FAVOR if local.get("in_favor") else _AGAINST for local in locals_]
     fig, ax = _figure(len(ids))
     _bars(ax, ids, pairs, colors)
     if threshold is not None:

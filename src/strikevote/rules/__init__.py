@@ -1,4 +1,4 @@
-"""Declarative decision rules for union yes/no votes (strike authorisation, contract ratification).
+"""Declarative decision rules for union yes/no votes (strike authorization, contract ratification).
 
 A rule is evaluated over verified per-local counts (:class:`LocalCount`) and returns an :class:`Evaluation`:
 the outcome, a readable step-by-step trace with the numbers, and — whatever the rule — the popular vote and
@@ -6,7 +6,7 @@ the delegate vote, so reports can show both::
 
     from strikevote.rules import LocalCount, evaluate, load_rule
     rule = load_rule("sag-aftra")                                  # a preset ...
-    rule = load_rule({"all": [{"popular": ">= 3/4"}, {"locals_in_favour": "majority"}]})  # ... or inline
+    rule = load_rule({"all": [{"popular": ">= 3/4"}, {"locals_in_favor": "majority"}]})  # ... or inline
     result = evaluate(rule, [LocalCount("600", "Cinematographers", 88, 8500, 3120, 3380), ...])
     result.passed, result.trace, result.to_json()
 
@@ -24,7 +24,7 @@ A rule is a table holding exactly one *block*; blocks nest. In a scenario or vot
     local = ">= 3/4"                         # optional per-local threshold, see below
     all = [
       { popular = ">= 3/4" },
-      { locals_in_favour = "majority" },
+      { locals_in_favor = "majority" },
     ]
 
     # Teamsters before 2021: under 50% turnout it takes 2/3 "no" to reject, otherwise a majority decides
@@ -38,10 +38,10 @@ Blocks (one per table):
 ``popular = T``            share of yes among all ballots cast, union-wide. Option ``side = "no"`` counts no.
 ``eligible_share = T``     share of yes among all eligible members (abstentions count against); ``side`` too.
 ``turnout = T``            ballots over eligible members: a floor (``>= 1/2``) or, in a condition, ``< 1/2``.
-``locals_in_favour = N``   locals in favour: ``"majority"`` (more than half of all locals), ``"all"``, a count
+``locals_in_favor = N``   locals in favor: ``"majority"`` (more than half of all locals), ``"all"``, a count
                            (``7``: at least 7) or a share of the locals (``">= 2/3"``). Option ``local = T``.
 ``delegates = T``          delegate-weighted winner-take-all: each local's whole delegate block votes yes when
-                           the local is in favour, else no; ``"majority"`` (more than half of all delegate
+                           the local is in favor, else no; ``"majority"`` (more than half of all delegate
                            votes) or a threshold. Option ``local = T``.
 ``all = [ ... ]``          every listed block is met.      ``any = [ ... ]``  at least one is met.
 ``not = { ... }``          the block is not met.
@@ -50,13 +50,13 @@ Blocks (one per table):
 
 Every block accepts ``label = "..."``, used in the trace instead of the default wording. ``name``,
 ``description``, ``sources`` (list of strings) and ``local`` are allowed in the top-level table only — except
-that ``local`` is also an option of ``locals_in_favour`` and ``delegates`` blocks.
+that ``local`` is also an option of ``locals_in_favor`` and ``delegates`` blocks.
 
 Thresholds ``T`` are strings: an operator ``>=``, ``>``, ``<=``, ``<`` (or ``≥``, ``≤``) and a value in
 [0, 1] written as a fraction (``2/3``), a percentage (``75%``) or a decimal (``0.4``); ``"majority"`` means
 ``"> 1/2"``. Values are exact fractions, so ``>= 2/3`` is two-thirds exactly, not 0.6667.
 
-The per-local threshold decides whether a local is in favour. It is the ``local`` of the block, else the
+The per-local threshold decides whether a local is in favor. It is the ``local`` of the block, else the
 top-level ``local``, else the first ``local`` in the tree, else the rule's popular threshold (the first
 ``popular`` yes threshold it requires, outside ``not`` blocks and ``if`` conditions), else ``> 1/2``.
 The same rule-level threshold sends each local's delegate block to yes or no in the delegate vote every
@@ -64,10 +64,10 @@ evaluation reports; the reported popular vote is judged against the popular thre
 delegate vote against the first ``delegates`` threshold (else ``> 1/2``).
 
 Ties and empty counts: with ``>=`` a share exactly at the value meets it (3 of 4 meets ``>= 3/4``); with ``>``
-it does not (2 of 4 fails ``> 1/2``: a tie fails a majority, and a local split evenly is not in favour, its
+it does not (2 of 4 fails ``> 1/2``: a tie fails a majority, and a local split evenly is not in favor, its
 delegate block going to no). A share with a zero denominator is 0: with no ballots the yes share and the no
 share are both 0 (so no lower-bound yes threshold above 0 is met, and a "2/3 no to reject" test is not met
-either); with no eligible members turnout is 0; a vote with no locals has no locals in favour.
+either); with no eligible members turnout is 0; a vote with no locals has no locals in favor.
 
 Unknown keys, misplaced options, missing ``then``/``else``, bad thresholds and unknown presets raise
 :class:`RuleError`, whose message starts with the path and key, e.g. ``rule.all[1].popluar: unknown key``.
@@ -85,7 +85,7 @@ from .model import (
     Evaluation,
     IfThenElse,
     LocalCount,
-    LocalsInFavour,
+    LocalsInFavor,
     Node,
     Not,
     PopularShare,
@@ -110,7 +110,7 @@ __all__ = [
     "Evaluation",
     "IfThenElse",
     "LocalCount",
-    "LocalsInFavour",
+    "LocalsInFavor",
     "Node",
     "Not",
     "PopularShare",

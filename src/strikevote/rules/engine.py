@@ -22,7 +22,7 @@ from .model import (
     Evaluation,
     IfThenElse,
     LocalCount,
-    LocalsInFavour,
+    LocalsInFavor,
     Node,
     Not,
     PopularShare,
@@ -53,12 +53,12 @@ class _Tally:
     def ballots(self) -> int:
         return self.yes + self.no
 
-    def in_favour(self, local: Threshold) -> list[LocalCount]:
+    def in_favor(self, local: Threshold) -> list[LocalCount]:
         return [lc for lc in self.locals if local.holds(lc.yes_share)]
 
     def delegate_votes(self, local: Threshold) -> tuple[int, int]:
         """(yes, total) delegate votes, winner-take-all per local."""
-        yes = sum(lc.delegates for lc in self.in_favour(local))
+        yes = sum(lc.delegates for lc in self.in_favor(local))
         return yes, sum(lc.delegates for lc in self.locals)
 
 
@@ -110,7 +110,7 @@ def _eval(node: Node, rule: Rule, tally: _Tally, depth: int) -> tuple[bool, list
             node.label or "Turnout", tally.ballots, "ballots", tally.eligible, "eligible", node.threshold
         )
         return ok, [pad + line]
-    if isinstance(node, LocalsInFavour):
+    if isinstance(node, LocalsInFavor):
         return _eval_locals(node, rule, tally, pad)
     if isinstance(node, DelegateMajority):
         local = node.local or rule.local
@@ -169,12 +169,12 @@ def _eval(node: Node, rule: Rule, tally: _Tally, depth: int) -> tuple[bool, list
     assert_never(node)
 
 
-def _eval_locals(node: LocalsInFavour, rule: Rule, tally: _Tally, pad: str) -> tuple[bool, list[str]]:
+def _eval_locals(node: LocalsInFavor, rule: Rule, tally: _Tally, pad: str) -> tuple[bool, list[str]]:
     local = node.local or rule.local
-    favour = tally.in_favour(local)
-    count, total = len(favour), len(tally.locals)
-    title = node.label or f"Locals in favour (yes share {local})"
-    named = f" [{', '.join(lc.id for lc in favour)}]" if 0 < count and total <= _MAX_NAMED_LOCALS else ""
+    favor = tally.in_favor(local)
+    count, total = len(favor), len(tally.locals)
+    title = node.label or f"Locals in favor (yes share {local})"
+    named = f" [{', '.join(lc.id for lc in favor)}]" if 0 < count and total <= _MAX_NAMED_LOCALS else ""
     if isinstance(node.need, int):
         ok = count >= node.need
         need = f"at least {node.need:,} needed"
@@ -191,7 +191,7 @@ def _eval_locals(node: LocalsInFavour, rule: Rule, tally: _Tally, pad: str) -> t
 
 
 def _per_local(rule: Rule, lc: LocalCount) -> tuple[dict[str, Any], str]:
-    in_favour = rule.local.holds(lc.yes_share)
+    in_favor = rule.local.holds(lc.yes_share)
     entry: dict[str, Any] = {
         "id": lc.id,
         "name": lc.name,
@@ -202,14 +202,12 @@ def _per_local(rule: Rule, lc: LocalCount) -> tuple[dict[str, Any], str]:
         "ballots": lc.ballots,
         "yes_share": float(lc.yes_share),
         "turnout": float(lc.turnout),
-        "in_favour": in_favour,
-        "delegates_yes": lc.delegates if in_favour else 0,
+        "in_favor": in_favor,
+        "delegates_yes": lc.delegates if in_favor else 0,
     }
-    verdict = "in favour" if in_favour else "not in favour"
+    verdict = "in favor" if in_favor else "not in favor"
     plural = "s" if lc.delegates != 1 else ""
-    block = (
-        f" → {lc.delegates:,} delegate vote{plural} {'yes' if in_favour else 'no'}" if lc.delegates else ""
-    )
+    block = f" → {lc.delegates:,} delegate vote{plural} {'yes' if in_favor else 'no'}" if lc.delegates else ""
     line = (
         f"{_INDENT}{_label(lc)}: {lc.yes:,} yes of {lc.ballots:,} ballots = {percent(lc.yes_share)} "
         f"{rule.local} required{_needed(rule.local, lc.ballots, 'yes')}: {verdict}{block} "
@@ -224,12 +222,12 @@ def chart_threshold(rule: Rule) -> Threshold | None:
     A rule that counts locals or delegates: the per-local threshold of its locals/delegates blocks, when they
     all use the rule's per-local threshold. Otherwise the popular threshold: the yes-share-of-ballots lower
     bound the rule requires, when it requires exactly one and that is also the rule's per-local threshold (so
-    the line agrees with which locals are marked in favour). ``None`` when there is no such single
+    the line agrees with which locals are marked in favor). ``None`` when there is no such single
     threshold: a popular share inside a ``not`` block or an ``if`` condition, on the "no" side or as an upper
     bound (Teamsters before 2021: two thirds against to reject under 50% turnout), several different ones, or
     none at all (only turnout or shares of the eligible members)."""
     nodes = list(walk(rule.root, guards=True))
-    blocks = [n for n in nodes if isinstance(n, LocalsInFavour | DelegateMajority)]
+    blocks = [n for n in nodes if isinstance(n, LocalsInFavor | DelegateMajority)]
     if blocks:
         found = {n.local or rule.local for n in blocks}
     else:
@@ -260,7 +258,7 @@ def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
     trace = [f"Rule {rule.name}: {rule.description}"]
     per_local: list[dict[str, Any]] = []
     if locs:
-        trace.append(f"Per-local results (a local is in favour when its yes share is {rule.local}):")
+        trace.append(f"Per-local results (a local is in favor when its yes share is {rule.local}):")
     for lc in locs:
         entry, line = _per_local(rule, lc)
         per_local.append(entry)
@@ -291,21 +289,24 @@ def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
         "required": str(rule.delegates),
         "passed": delegates_ok,
     }
-    in_favour = sum(1 for entry in per_local if entry["in_favour"])
+    in_favor = sum(1 for entry in per_local if entry["in_favor"])
     trace.append(
         f"Popular vote (reported for every rule): {tally.yes:,} yes, {tally.no:,} no "
         f"of {tally.ballots:,} ballots = {percent(yes_share)} {rule.popular} required: {_met(popular_ok)}; "
         f"turnout {tally.ballots:,} of {tally.eligible:,} eligible = {percent(turnout)}"
     )
-    trace.append(
-        f"Delegate vote (reported for every rule): {d_yes:,} yes, {d_total - d_yes:,} no of {d_total:,} "
-        f"= {percent(share(d_yes, d_total))} {rule.delegates} required"
-        f"{_needed(rule.delegates, d_total, 'yes delegate votes') if d_total else ''}: {_met(delegates_ok)}; "
-        f"{in_favour:,} of {len(locs):,} locals in favour"
-    )
+    nodes = list(walk(rule.root, guards=True))
+    uses_delegates = any(isinstance(n, DelegateMajority) for n in nodes)
+    # A rule that does not weigh delegates gets no delegate line (its result still counts them).
+    if uses_delegates:
+        trace.append(
+            f"Delegate vote, all locals: {d_yes:,} yes, {d_total - d_yes:,} no of {d_total:,} "
+            f"= {percent(share(d_yes, d_total))} {rule.delegates} required"
+            f"{_needed(rule.delegates, d_total, 'yes delegate votes') if d_total else ''}: {_met(delegates_ok)}; "
+            f"{in_favor:,} of {len(locs):,} locals in favor"
+        )
     trace.append(f"Outcome under {rule.name}: {'PASSED' if passed else 'FAILED'}")
 
-    nodes = list(walk(rule.root, guards=True))
     return Evaluation(
         rule=rule.name,
         description=rule.description,
@@ -313,10 +314,11 @@ def evaluate(rule: Rule, locals_: Sequence[LocalCount]) -> Evaluation:
         trace=trace,
         popular=popular,
         delegates=delegates,
-        locals_in_favour=in_favour,
+        locals_in_favor=in_favor,
         per_local=per_local,
-        counts_locals=any(isinstance(n, LocalsInFavour) for n in nodes),
-        uses_delegates=any(isinstance(n, DelegateMajority) for n in nodes),
+        counts_locals=any(isinstance(n, LocalsInFavor) for n in nodes),
+        uses_delegates=uses_delegates,
+        uses_popular=any(isinstance(n, PopularShare | EligibleShare | Turnout) for n in nodes),
         popular_threshold=float(rule.popular.value),
         threshold=None if (drawn := chart_threshold(rule)) is None else float(drawn.value),
     )

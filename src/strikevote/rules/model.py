@@ -22,7 +22,7 @@ __all__ = [
     "Evaluation",
     "IfThenElse",
     "LocalCount",
-    "LocalsInFavour",
+    "LocalsInFavor",
     "Node",
     "Not",
     "PopularShare",
@@ -207,8 +207,8 @@ class Turnout:
 
 
 @dataclass(frozen=True)
-class LocalsInFavour:
-    """Count of locals in favour. A local is in favour when its own yes share meets ``local`` (default: the
+class LocalsInFavor:
+    """Count of locals in favor. A local is in favor when its own yes share meets ``local`` (default: the
     rule's per-local threshold). ``need`` is either a share of all locals (``MAJORITY`` = more than half,
     ``>= 1`` = every local) or a minimum number of locals."""
 
@@ -270,7 +270,7 @@ Node: TypeAlias = (
     PopularShare
     | EligibleShare
     | Turnout
-    | LocalsInFavour
+    | LocalsInFavor
     | DelegateMajority
     | AllOf
     | AnyOf
@@ -290,7 +290,7 @@ def node_to_spec(node: Node) -> dict[str, Any]:
             spec["side"] = node.side.value
     elif isinstance(node, Turnout):
         spec = {"turnout": node.threshold.to_spec()}
-    elif isinstance(node, LocalsInFavour):
+    elif isinstance(node, LocalsInFavor):
         need: str | int
         if isinstance(node.need, int):
             need = node.need
@@ -300,7 +300,7 @@ def node_to_spec(node: Node) -> dict[str, Any]:
             need = "all"
         else:
             need = node.need.to_spec()
-        spec = {"locals_in_favour": need}
+        spec = {"locals_in_favor": need}
         if node.local is not None:
             spec["local"] = node.local.to_spec()
     elif isinstance(node, DelegateMajority):
@@ -329,7 +329,7 @@ def node_to_spec(node: Node) -> dict[str, Any]:
 class Rule:
     """A named decision rule.
 
-    ``root`` decides the outcome. ``local`` is the per-local threshold: it decides which locals are in favour
+    ``root`` decides the outcome. ``local`` is the per-local threshold: it decides which locals are in favor
     and where each delegate block goes, both in the rule and in the popular/delegate figures every evaluation
     reports. ``popular`` and ``delegates`` are the thresholds those reported figures are judged against.
     """
@@ -373,10 +373,11 @@ class Evaluation:
     trace: list[str]
     popular: dict[str, Any]
     delegates: dict[str, Any]
-    locals_in_favour: int
+    locals_in_favor: int
     per_local: list[dict[str, Any]]
     counts_locals: bool = False
     uses_delegates: bool = False
+    uses_popular: bool = False  # a share of the members' ballots, of the eligible, or turnout is tested
     popular_threshold: float = 0.5
     threshold: float | None = None
     """The one yes share the rule asks of a local, drawn on the yes-share chart: the per-local threshold
@@ -385,7 +386,7 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable copy (keys: rule, description, passed, trace, popular, delegates,
-        locals_in_favour, per_local, counts_locals, uses_delegates, threshold)."""
+        locals_in_favor, per_local, counts_locals, uses_delegates, uses_popular, threshold)."""
         return {
             "rule": self.rule,
             "description": self.description,
@@ -393,9 +394,10 @@ class Evaluation:
             "trace": list(self.trace),
             "popular": copy.deepcopy(self.popular),
             "delegates": copy.deepcopy(self.delegates),
-            "locals_in_favour": self.locals_in_favour,
+            "locals_in_favor": self.locals_in_favor,
             "per_local": copy.deepcopy(self.per_local),
             "counts_locals": self.counts_locals,
             "uses_delegates": self.uses_delegates,
+            "uses_popular": self.uses_popular,
             "threshold": self.threshold,
         }

@@ -31,11 +31,11 @@ Sources are the reference list of ``research/DOMAIN.md`` (its [R#] numbers); rea
 ``articles-iatse``
     The IATSE rule as the 2021 press put it (seed article 003): "75% of all ballots received to be in
     favor and for a simple majority of the 13 locals to vote in favor". Our reading: a local "votes in
-    favour" when it meets the IATSE per-local test, yes ≥ 75% of its own ballots [R5] (a plain majority
+    favor" when it meets the IATSE per-local test, yes ≥ 75% of its own ballots [R5] (a plain majority
     per local would be ``local = "> 1/2"``); a "simple majority of locals" is more than half of all locals
-    in the vote, a local with no ballots counting as not in favour.
+    in the vote, a local with no ballots counting as not in favor.
 ``iatse-constitution``
-    IATSE strike authorisation as the constitution runs it [R5][R13][R55]: a local passes with ≥ 75% yes
+    IATSE strike authorization as the constitution runs it [R5][R13][R55]: a local passes with ≥ 75% yes
     of its ballots ("1,000 returned ⇒ 750 yes needed"), and then *all* its delegate votes count yes,
     otherwise all count no; a simple majority of delegate votes decides.
 ``iatse-ratification``
@@ -128,8 +128,8 @@ all = [
 
 [articles-iatse]
 description = """\
-  IATSE as reported in 2021: at least 75% of all ballots yes and a majority of locals in favour \
-  (a local being in favour with at least 75% yes)."""
+  IATSE as reported in 2021: at least 75% of all ballots yes and a majority of locals in favor \
+  (a local being in favor with at least 75% yes)."""
 sources = [
   "shared/seeds article 003 (IATSE 2021 strike vote announcement)",
   "DOMAIN.md R5: https://news.yahoo.com/iatse-strike-authorization-vote-begin-172737798.html",
@@ -137,12 +137,12 @@ sources = [
 local = ">= 3/4"
 all = [
   { popular = ">= 3/4" },
-  { locals_in_favour = "majority" },
+  { locals_in_favor = "majority" },
 ]
 
 [iatse-constitution]
 description = """\
-  IATSE strike authorisation: a local with at least 75% yes casts all its delegate votes yes, otherwise \
+  IATSE strike authorization: a local with at least 75% yes casts all its delegate votes yes, otherwise \
   all no; a majority of delegate votes decides."""
 sources = [
   "DOMAIN.md R5: https://news.yahoo.com/iatse-strike-authorization-vote-begin-172737798.html",
@@ -154,7 +154,7 @@ local = ">= 3/4"
 
 [iatse-ratification]
 description = """\
-  IATSE contract ratification: each local's delegate votes all go to the side its members favoured \
+  IATSE contract ratification: each local's delegate votes all go to the side its members favored \
   (yes needs more than half), and a majority of delegate votes decides."""
 sources = [
   "DOMAIN.md R8: https://www.hollywoodreporter.com/business/business-news/iatse-contract-ratified-members-vote-1235043615/",

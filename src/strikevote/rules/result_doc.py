@@ -33,7 +33,7 @@ __all__ = [
     "union_phrase",
 ]
 
-FORMAT: Final = "strikevote-result/1"
+FORMAT: Final = "strikevote-result/2"  # 2: "simulation", rule.decided_by; US spelling of in_favor
 
 
 class ResultError(ValueError):
@@ -151,7 +151,7 @@ def announcement(result: Mapping[str, Any]) -> str:
     """The announcement paragraph for a result dict from :func:`build_result`.
 
     Handles passing and failing votes, strike-authorization and ratification wording, the number of locals in
-    favour when the rule counts locals, and says in plain words how the rule decided when the delegate vote
+    favor when the rule counts locals, and says in plain words how the rule decided when the delegate vote
     and the members' vote point different ways, or when the outcome differs from the members' majority.
     """
     kind = result.get("kind")
@@ -178,14 +178,15 @@ def announcement(result: Mapping[str, Any]) -> str:
     outcome = _OUTCOME[(kind, passed)]
 
     if ballots == 0:
-        return f"No ballots were cast by the {count(eligible)} eligible members of {u}; {outcome}."
+        text = f"No ballots were cast by the {count(eligible)} eligible members of {u}; {outcome}."
+        return f"SIMULATION (not a real vote): {text}" if result.get("simulation") is True else text
 
-    # Locals in favour, when the rule counts them.
+    # Locals in favor, when the rule counts them.
     locals_part = ""
-    in_favour = result.get("locals_in_favour")
-    if rule.get("counts_locals") is True and isinstance(in_favour, int) and n_locals:
+    in_favor = result.get("locals_in_favor")
+    if rule.get("counts_locals") is True and isinstance(in_favor, int) and n_locals:
         noun = "local" if n_locals == 1 else "locals"
-        locals_part = f" and {in_favour} of {n_locals} {noun} voted in favor"
+        locals_part = f" and {in_favor} of {n_locals} {noun} voted in favor"
     yes_pct = percent(yes, ballots)
     turnout = f"{percent(ballots, eligible)} of eligible members voted."
 
@@ -198,7 +199,18 @@ def announcement(result: Mapping[str, Any]) -> str:
     delegates_count = d_total > 0 and delegate_passed is not None and rule.get("uses_delegates") is not False
     votes_differ = delegates_count and popular_passed is not None and popular_passed != delegate_passed
     by_delegates = votes_differ and passed == delegate_passed
-    tally = f"{count(d_yes)} to {count(d_no)}" if passed else f"{count(d_no)} to {count(d_yes)}"
+    n_in_favor = in_favor if isinstance(in_favor, int) else _locals_marked_in_favor(locals_)
+    of_locals = f"{n_in_favor} of {n_locals} local{'' if n_locals == 1 else 's'} in favor"
+    # "256–188 delegate votes, 8 of 13 locals in favor" (IATSE 2021); the winning side first
+    tally = (
+        f"{count(d_yes)}–{count(d_no)} delegate votes, {of_locals}"
+        if passed
+        else f"{count(d_no)}–{count(d_yes)} delegate votes against, {of_locals}"
+    )
+    # The delegate vote decides and agrees with the members': say so, with its figures.
+    delegates_decide = (
+        rule.get("uses_delegates") is True and d_total > 0 and delegate_passed == passed and not votes_differ
+    )
     # When the delegates went the other way but the members' vote decided.
     delegates_note = (
         f"Delegates voted {count(d_yes)} in favor and {count(d_no)} against, but the delegate vote does not "
@@ -220,20 +232,31 @@ def announcement(result: Mapping[str, Any]) -> str:
                 if passed
                 else "The members' vote alone would have carried it"
             )
-            how = f"by delegate vote, {tally}" if by_delegates else "under the union's rule"
+            how = f"by {tally}" if by_delegates else "under the union's rule"
             sentences.append(f"{lead}, but {outcome} {how}.")
             explain_rule = not by_delegates
     else:
-        how = f"by delegate vote, {tally}" if by_delegates else "under the union's rule"
+        how = f"by {tally}" if by_delegates else "under the union's rule"
         sentences.append(f"Although {yes_pct} of members of {u} voted in favor, {outcome} {how}.")
         voters = "member cast a ballot" if ballots == 1 else "members cast ballots"
         sentences.append(f"In all, {count(ballots)} {voters}{locals_part}; {turnout}")
         explain_rule = not by_delegates
+    if delegates_decide:
+        only_delegates = rule.get("decided_by") == ["delegates"]
+        lead = "Under the union's rule the delegate vote decides" if only_delegates else "The delegate vote"
+        sentences.append(f"{lead}: {tally}.")
     if delegates_note:
         sentences.append(delegates_note)
     if (explain_rule or votes_differ) and description:
         sentences.append(f"The rule: {description}.")
-    return " ".join(_capitalize(s) for s in sentences)
+    text = " ".join(_capitalize(s) for s in sentences)
+    return f"SIMULATION (not a real vote): {text}" if result.get("simulation") is True else text
+
+
+def _locals_marked_in_favor(locals_: Any) -> int:
+    if not isinstance(locals_, list):
+        return 0
+    return sum(1 for local in locals_ if isinstance(local, Mapping) and local.get("in_favor") is True)
 
 
 # --------------------------------------------------------------------------------------------------- result
@@ -343,19 +366,36 @@ def _check_local(raw: Any, field: str) -> dict[str, Any]:
         "no": no,
         "yes_share": share(yes, ballots),
         "turnout": share(ballots, eligible),
-        "in_favour": False,  # from the evaluation, below
+        "in_favor": False,  # from the evaluation, below
         "delegates_yes": 0,  # from the evaluation, below
         "election_uuid": _text(local["election_uuid"], f"{field}.election_uuid"),
         "election_fingerprint": _text(local["election_fingerprint"], f"{field}.election_fingerprint"),
     }
 
 
+DECIDERS: Final = ("members", "locals", "delegates")
+"""What a rule tests, in ``rule.decided_by``: the members' vote (a share of ballots or of the eligible, or
+turnout), the count of locals in favor, the delegate vote."""
+
+
+def _decided_by(evaluation: Mapping[str, Any], counts_locals: bool, uses_delegates: bool) -> list[str]:
+    """The parts of the vote the rule tests (:data:`DECIDERS`), in that order; the members' vote when the
+    evaluation does not say (``uses_popular``) and the rule tests neither locals nor delegates."""
+    popular = evaluation.get("uses_popular")
+    if popular is not None:
+        popular = _flag(popular, "evaluation.uses_popular")
+    else:
+        popular = not (counts_locals or uses_delegates)
+    flags = (popular, counts_locals, uses_delegates)
+    return [name for name, on in zip(DECIDERS, flags, strict=True) if on] or ["members"]
+
+
 def _counts_locals(evaluation: Mapping[str, Any], description: str) -> bool:
-    """Whether the rule counts locals in favour: the evaluation's ``counts_locals`` flag if it has one,
+    """Whether the rule counts locals in favor: the evaluation's ``counts_locals`` flag if it has one,
     else whether its description speaks of locals."""
     if "counts_locals" in evaluation:
         return _flag(evaluation["counts_locals"], "evaluation.counts_locals")
-    if evaluation.get("locals_in_favour") is None:
+    if evaluation.get("locals_in_favor") is None:
         return False
     words = description.lower().replace(",", " ").replace(".", " ").split()
     return "locals" in words
@@ -371,8 +411,12 @@ def build_result(
     closed_at: str,
     group: str,
     rule_spec: Any = None,
+    simulation: Any = False,
 ) -> dict[str, Any]:
     """Return the ``result.json`` dict of a vote; raise :class:`ResultError` naming the field on bad input.
+
+    ``simulation``: whether the vote is a simulation (``strikevote demo``; vote.json's ``simulation``), kept as
+    ``result["simulation"]`` and announced as one.
 
     ``rule_spec``: the rule as the vote definition gives it (a preset name or an inline table), kept as
     ``result["rule"]["spec"]`` when given.
@@ -390,6 +434,7 @@ def build_result(
         raise ResultError("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     closed_at = _timestamp(closed_at, "closed_at")
     group = _text(group, "group")
+    simulation = _flag(simulation, "simulation")
 
     locals_list = [_check_local(raw, f"locals[{i}]") for i, raw in enumerate(_sequence(locals_, "locals"))]
     if not locals_list:
@@ -409,7 +454,7 @@ def build_result(
         "trace",
         "popular",
         "delegates",
-        "locals_in_favour",
+        "locals_in_favor",
         "per_local",
     ):
         _get(ev, key, "evaluation")
@@ -454,7 +499,7 @@ def build_result(
                     f"{field}.{count_key}",
                     f"{entry[count_key]!r} does not match the local's {local[count_key]}",
                 )
-        local["in_favour"] = _flag(_get(entry, "in_favour", field), f"{field}.in_favour")
+        local["in_favor"] = _flag(_get(entry, "in_favor", field), f"{field}.in_favor")
         delegates_yes = _count(_get(entry, "delegates_yes", field), f"{field}.delegates_yes")
         if delegates_yes > local["delegates"]:
             raise ResultError(
@@ -466,14 +511,14 @@ def build_result(
     if missing:
         raise ResultError("evaluation.per_local", f"no entry for local(s) {', '.join(missing)}")
 
-    in_favour_count = sum(1 for local in locals_list if local["in_favour"])
-    locals_in_favour: int | None = None
-    if ev["locals_in_favour"] is not None:
-        locals_in_favour = _count(ev["locals_in_favour"], "evaluation.locals_in_favour")
-        if locals_in_favour != in_favour_count:
+    in_favor_count = sum(1 for local in locals_list if local["in_favor"])
+    locals_in_favor: int | None = None
+    if ev["locals_in_favor"] is not None:
+        locals_in_favor = _count(ev["locals_in_favor"], "evaluation.locals_in_favor")
+        if locals_in_favor != in_favor_count:
             raise ResultError(
-                "evaluation.locals_in_favour",
-                f"{locals_in_favour} does not match the {in_favour_count} locals marked in favour",
+                "evaluation.locals_in_favor",
+                f"{locals_in_favor} does not match the {in_favor_count} locals marked in favor",
             )
 
     ev_delegates = _mapping(ev["delegates"], "evaluation.delegates")
@@ -500,11 +545,13 @@ def build_result(
     rule["counts_locals"] = _counts_locals(ev, description)
     if ev.get("uses_delegates") is not None:
         rule["uses_delegates"] = _flag(ev["uses_delegates"], "evaluation.uses_delegates")
+    rule["decided_by"] = _decided_by(ev, rule["counts_locals"], rule.get("uses_delegates") is True)
     if rule_spec is not None:
         rule["spec"] = rule_spec
 
     result: dict[str, Any] = {
         "format": FORMAT,
+        "simulation": simulation,
         "union": union,
         "title": vote_title,
         "kind": kind,
@@ -523,7 +570,7 @@ def build_result(
             "passed": popular_passed,
         },
         "delegates": {"yes": d_yes, "no": d_no, "total": d_total, "passed": d_passed},
-        "locals_in_favour": locals_in_favour,
+        "locals_in_favor": locals_in_favor,
         "locals": locals_list,
     }
     result["announcement"] = announcement(result)

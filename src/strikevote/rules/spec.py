@@ -20,7 +20,7 @@ from .model import (
     DelegateMajority,
     EligibleShare,
     IfThenElse,
-    LocalsInFavour,
+    LocalsInFavor,
     Node,
     Not,
     PopularShare,
@@ -47,7 +47,7 @@ KINDS: Final[dict[str, frozenset[str]]] = {
     "popular": frozenset({"side", "label"}),
     "eligible_share": frozenset({"side", "label"}),
     "turnout": frozenset({"label"}),
-    "locals_in_favour": frozenset({"local", "label"}),
+    "locals_in_favor": frozenset({"local", "label"}),
     "delegates": frozenset({"local", "label"}),
     "all": frozenset({"label"}),
     "any": frozenset({"label"}),
@@ -123,20 +123,20 @@ def _side(value: object, path: str) -> Side:
 def _locals_need(value: object, path: str) -> Threshold | int:
     if isinstance(value, bool):
         raise RuleError(
-            path, "locals_in_favour", f"expected 'majority', 'all', a count or a threshold, got {value!r}"
+            path, "locals_in_favor", f"expected 'majority', 'all', a count or a threshold, got {value!r}"
         )
     if isinstance(value, int):
         if value < 1:
-            raise RuleError(path, "locals_in_favour", f"a count of locals must be at least 1, got {value}")
+            raise RuleError(path, "locals_in_favor", f"a count of locals must be at least 1, got {value}")
         return value
     if isinstance(value, str) and value.strip().lower() == "all":
         return ALL_LOCALS
-    return parse_threshold(value, path, "locals_in_favour", lower_bound=True)
+    return parse_threshold(value, path, "locals_in_favor", lower_bound=True)
 
 
 def _bind_local(node: Node, local: Threshold) -> Node:
     """``node`` with every locals/delegates block lacking its own per-local threshold given ``local``."""
-    if isinstance(node, LocalsInFavour | DelegateMajority):
+    if isinstance(node, LocalsInFavor | DelegateMajority):
         return node if node.local is not None else dataclasses.replace(node, local=local)
     if isinstance(node, AllOf | AnyOf):
         return dataclasses.replace(node, conditions=tuple(_bind_local(c, local) for c in node.conditions))
@@ -152,8 +152,17 @@ def _bind_local(node: Node, local: Threshold) -> Node:
     return node  # leaves without locals; PresetRef trees are bound when made
 
 
+# Spellings accepted for a block kind besides its own (rules written before the US spelling was adopted).
+ALIASES: Final = {"locals_in_favour": "locals_in_favor"}
+
+
 def _parse_node(raw: object, path: str, presets: Mapping[str, Rule], *, root: bool) -> Node:
     table = _table(raw, path)
+    for alias, key in ALIASES.items():
+        if alias in table:
+            if key in table:
+                raise RuleError(path, alias, f"the same block as {key!r}, given twice")
+            table = {ALIASES.get(k, k): v for k, v in table.items()}
     for key in table:
         if key not in KINDS and key not in _OPTIONS and not (root and key in META):
             expected = ", ".join(sorted(KINDS))
@@ -185,8 +194,8 @@ def _parse_node(raw: object, path: str, presets: Mapping[str, Rule], *, root: bo
         return EligibleShare(parse_threshold(value, path, kind), side, label)
     if kind == "turnout":
         return Turnout(parse_threshold(value, path, kind), label)
-    if kind == "locals_in_favour":
-        return LocalsInFavour(_locals_need(value, path), local, label)
+    if kind == "locals_in_favor":
+        return LocalsInFavor(_locals_need(value, path), local, label)
     if kind == "delegates":
         return DelegateMajority(parse_threshold(value, path, kind, lower_bound=True), local, label)
     if kind in ("all", "any"):
@@ -252,7 +261,7 @@ def derived_thresholds(root: Node, local: Threshold | None) -> tuple[Threshold, 
             (
                 n.local
                 for n in walk(root, guards=True)
-                if isinstance(n, LocalsInFavour | DelegateMajority) and n.local
+                if isinstance(n, LocalsInFavor | DelegateMajority) and n.local
             ),
             popular,
         )
@@ -301,16 +310,16 @@ def describe(node: Node, local: Threshold, *, nested: bool = False) -> str:
         return f"{node.side.value} {node.threshold} of all eligible members"
     if isinstance(node, Turnout):
         return f"turnout {node.threshold}"
-    if isinstance(node, LocalsInFavour):
-        per_local = f"a local is in favour when its yes share is {node.local or local}"
+    if isinstance(node, LocalsInFavor):
+        per_local = f"a local is in favor when its yes share is {node.local or local}"
         if isinstance(node.need, int):
-            need = f"at least {node.need} local{'s' if node.need != 1 else ''} in favour"
+            need = f"at least {node.need} local{'s' if node.need != 1 else ''} in favor"
         elif node.need == MAJORITY:
-            need = "a majority of locals in favour"
+            need = "a majority of locals in favor"
         elif node.need == ALL_LOCALS:
-            need = "every local in favour"
+            need = "every local in favor"
         else:
-            need = f"locals in favour {node.need} of all locals"
+            need = f"locals in favor {node.need} of all locals"
         return f"{need} ({per_local})"
     if isinstance(node, DelegateMajority):
         need = "a majority" if node.threshold == MAJORITY else f"{node.threshold}"

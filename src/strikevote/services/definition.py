@@ -37,6 +37,9 @@ Example::
 15 days after ``notice`` a warning says so, and when ``notice`` is missing a warning says the check was not made.
 Warnings never stop the vote being called; they are printed by ``vote create`` and ``roll check``.
 
+``simulation = true`` (optional, default false) marks a vote that is not real, as ``strikevote demo`` runs:
+vote.json and result.json carry ``"simulation": true`` and the certificate and announcement say SIMULATION.
+
 ``[eligibility]``: a member may vote when their status counts as good standing, their dues are paid through
 ``cutoff`` or at most ``grace_days`` (default 0) before it (members on dues check-off are never excluded for
 arrears), and, when ``require_email`` (default true), a registered email. ``good_standing`` lists the roll
@@ -77,6 +80,7 @@ TOP_KEYS = {
     "eligibility",
     "locals",
     "id",
+    "simulation",
 }
 KINDS = ("strike-authorization", "ratification")
 REVOTE = ("forbidden", "last-counts")
@@ -110,6 +114,9 @@ class VoteDefinition:
     eligibility: EligibilityPolicy
     locals: tuple[LocalDef, ...]
     id: str | None = None
+    simulation: bool = (
+        False  # a simulated vote (strikevote demo): said on vote.json, result.json, report.html
+    )
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -123,7 +130,10 @@ class VoteDefinition:
         raise KeyError(local_id)
 
     def to_json(self) -> dict[str, Any]:
+        # "simulation" only when true, so the commitment of every other vote (rules.vote_commitment) is as before
+        simulated = {"simulation": True} if self.simulation else {}
         return {
+            **simulated,
             "union": self.union,
             "title": self.title,
             "kind": self.kind,
@@ -317,6 +327,9 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
                 f"the vote opens {(opens.date() - notice).days} day(s) after notice "
                 f"(less than {MIN_NOTICE_DAYS})"
             )
+    simulation = data.get("simulation", False)
+    if not isinstance(simulation, bool):
+        raise DefinitionError(f"{where}: 'simulation' must be true or false")
     vote_id = data.get("id")
     if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
         raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
@@ -344,6 +357,7 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         ),
         locals=tuple(locs),
         id=vote_id,
+        simulation=simulation,
         warnings=tuple(warnings),
     )
 

@@ -36,7 +36,3 @@ class BallotRejected(ServiceError):
 
 class TrusteeError(ServiceError):
     """A trustee step is refused: unknown trustee, wrong key file, invalid share."""
-
-
-class KeyFileError(TrusteeError):
-    """A trustee key file that cannot be read, or is not a trustee key file of this vote (bad input)."""

@@ -28,6 +28,7 @@ from strikevote.belenios.trustees import parse_trustees
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
 from strikevote.report import build_result, write_report
+from strikevote.roll.eligibility import ExclusionReason
 from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
@@ -119,20 +120,44 @@ def vote_json(
     defn_json: dict[str, Any],
     els: list[models.Election],
     credential_fps: Mapping[int, str | None],
+    excluded: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    return {
-        **vote_header(vote, defn_json),
-        "elections": [
-            {
-                "local": el.local_id,
-                "uuid": el.uuid,
-                "fingerprint": el.fingerprint,
-                "eligible": el.eligible,
-                "credentials_fingerprint": credential_fps[el.id],
-            }
-            for el in els
-        ],
-    }
+    """vote.json; with ``excluded`` (:func:`excluded_by_local`), each election also says how many members of
+    its local's roll were excluded, and why (informational: outside the commitment, as the roll is private)."""
+    entries = []
+    for el in els:
+        entry: dict[str, Any] = {
+            "local": el.local_id,
+            "uuid": el.uuid,
+            "fingerprint": el.fingerprint,
+            "eligible": el.eligible,
+            "credentials_fingerprint": credential_fps[el.id],
+        }
+        if excluded is not None:
+            entry["excluded"] = excluded.get(el.local_id, _no_exclusions())
+        entries.append(entry)
+    return {**vote_header(vote, defn_json), "elections": entries}
+
+
+def _no_exclusions() -> dict[str, int]:
+    return {"total": 0, **{reason.value: 0 for reason in ExclusionReason}}
+
+
+def excluded_by_local(s: Session, vote_id: str) -> dict[str, dict[str, int]]:
+    """Per local: the members on the roll snapshot who may not vote, ``total`` and by reason (a member may
+    have several reasons, so the reasons can add up to more than ``total``)."""
+    out: dict[str, dict[str, int]] = {}
+    rows = s.execute(
+        select(models.Member.local_id, models.Member.reasons).where(
+            models.Member.vote_id == vote_id, models.Member.eligible.is_(False)
+        )
+    )
+    for local_id, reasons in rows:
+        counts = out.setdefault(local_id, _no_exclusions())
+        counts["total"] += 1
+        for reason in filter(None, reasons.split(",")):
+            counts[reason] = counts.get(reason, 0) + 1
+    return out
 
 
 def _closed_at(vote: models.Vote, planned: datetime) -> str:
@@ -194,10 +219,10 @@ def publish(
             closed_at=closed_at or _closed_at(vote, defn.closes),
             group=defn.group,
             rule_spec=defn.rule_spec,
+            simulation=defn.simulation,
         )
-        (out / "vote.json").write_text(
-            json.dumps(vote_json(vote, defn.to_json(), els, fps), indent=2, ensure_ascii=False) + "\n"
-        )
-        write_report(out, result, verification or [])
+        vote_doc = vote_json(vote, defn.to_json(), els, fps, excluded_by_local(s, vote_id))
+        (out / "vote.json").write_text(json.dumps(vote_doc, indent=2, ensure_ascii=False) + "\n")
+        write_report(out, result, verification or [], vote=vote_doc)
         vote.state = "published"
     return Outcome(result, out)

@@ -360,6 +360,7 @@ def _rebuild(
             closed_at=closed_at,
             group=vote.get("group", ""),
             rule_spec=vote.get("rule", "simple-majority"),
+            simulation=vote.get("simulation", False),  # a simulation says so, and cannot drop it unseen
         )
     except ResultError as exc:
         report.fail("bundle.definition", f"vote.json: result.json cannot be rebuilt: {exc}")

@@ -1,0 +1,76 @@
+"""The layering of DESIGN.md §7, enforced: the pure layers (crypto, belenios, records, rules, verify) never
+import the database, the services, the web server, mail or the command line — not at module level, not
+inside a function, not relatively. Read from the source with ``ast``, so no import is run."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parents[2] / "src" / "strikevote"
+# records/ (issue 10's typed records layer) is held to the same rule as soon as it exists.
+PURE = tuple(x for x in ("crypto", "belenios", "records", "rules", "verify") if (PACKAGE / x).is_dir())
+FORBIDDEN = ("db", "services", "web", "mail", "cli")
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports, absolute (relative imports resolved against its package)."""
+    package = ["strikevote", *path.relative_to(PACKAGE).parent.parts]
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            out.append((node.lineno, module))
+            out += [
+                (node.lineno, f"{module}.{alias.name}") for alias in node.names
+            ]  # from strikevote import db
+    return out
+
+
+def violations(layer: str) -> list[str]:
+    found = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for line, module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "strikevote" and len(parts) > 1 and parts[1] in FORBIDDEN:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}")
+    return found
+
+
+@pytest.mark.parametrize("layer", PURE)
+def test_pure_layers_import_no_upper_layer(layer: str) -> None:
+    assert violations(layer) == []
+
+
+def test_the_check_sees_every_form_of_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walker is not vacuous: each way of importing an upper layer is found."""
+    fake = tmp_path / "strikevote"
+    (fake / "rules").mkdir(parents=True)
+    (fake / "rules" / "bad.py").write_text(
+        "import strikevote.db.models\n"
+        "from strikevote.services import votes\n"
+        "from strikevote import cli\n"
+        "from ..web import app\n"
+        "def late():\n    from strikevote.mail.outbox import send\n"
+        "from strikevote.crypto import group\n"  # allowed
+    )
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
+    found = violations("rules")
+    assert [f.split(" imports ")[1] for f in found] == [
+        "strikevote.db.models",
+        "strikevote.services",
+        "strikevote.services.votes",
+        "strikevote.cli",
+        "strikevote.web",
+        "strikevote.web.app",
+        "strikevote.mail.outbox",
+        "strikevote.mail.outbox.send",
+    ]
