@@ -148,3 +148,67 @@ def decrypt_publish_verify(db: sessionmaker[Session], vote_id: str, keys: Sequen
     assert report.valid, [f"{c.name}: {c.detail}" for c in report.failures]
     write_report(out, outcome.result, [(c.name, c.passed, c.detail) for c in report.checks])
     return counts
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb, pg_ctl, a free port), so that it can be restarted without
+    touching any other server.  Run as the ``postgres`` system user when the tests run as root."""
+
+    def __init__(self, root: Path) -> None:
+        import glob
+        import pwd
+        import shutil
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+        self.bindir = next((Path(b) for b in bins if Path(b, "pg_ctl").exists()), None)
+        if self.bindir is None and shutil.which("pg_ctl"):
+            self.bindir = Path(shutil.which("pg_ctl") or "").parent
+        if self.bindir is None:
+            raise AssertionError("no initdb/pg_ctl (scripts/bootstrap.sh --with-postgres)")
+        self.root = root
+        self.data = root / "data"
+        self.port = free_port()
+        self.as_pg: list[str] = []
+        if os.geteuid() == 0:
+            pwd.getpwnam("postgres")  # with-postgres.sh / bootstrap create it
+            os.chown(root, pwd.getpwnam("postgres").pw_uid, pwd.getpwnam("postgres").pw_gid)
+            self.as_pg = ["runuser", "-u", "postgres", "--"]
+        root.chmod(0o700)
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-N"
+        )
+
+    def _run(self, tool: str, *args: str) -> None:
+        assert self.bindir is not None
+        proc = subprocess.run([*self.as_pg, str(self.bindir / tool), *args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise AssertionError(f"{tool} failed: {proc.stdout}{proc.stderr}")
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "120",
+                  "-o", opts, *extra, action)  # fmt: skip
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self) -> None:
+        """Stop (fast: connections are cut, as in a failover) and start again."""
+        self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        try:
+            self._ctl("stop", "-m", "immediate")
+        except AssertionError:
+            pass
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:  # fmt: skip
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
