@@ -27,6 +27,7 @@ from strikevote.services.credentials import Letter
 from strikevote.services.definition import VoteDefinition, parse_definition
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+PASSPHRASE = b"integration test trustee passphrase"  # every simulated trustee key file's
 CUTOFF = (NOW - timedelta(days=1)).date()
 LOCALS = {"44": 8, "80": 8}
 
@@ -39,6 +40,7 @@ def definition_dict(
     n: int = 3,
     k: int = 2,
     rule: str = "articles-iatse",
+    group: str = "Ed25519",
 ) -> dict[str, Any]:
     return {
         "id": vote_id,
@@ -46,7 +48,7 @@ def definition_dict(
         "title": "Strike authorization vote",
         "kind": "strike-authorization",
         "question": "Do you authorize a strike?",
-        "group": "Ed25519",
+        "group": group,
         "revote": revote,
         "rule": rule,
         "notice": (NOW - timedelta(days=30)).date(),
@@ -131,22 +133,25 @@ def open_vote(
     k: int = 2,
     issue: bool = True,
     seed: int = 1,
+    group: str = "Ed25519",
 ) -> Kit:
     sizes = sizes or LOCALS
     work = tmp / vote_id
     work.mkdir(parents=True, exist_ok=True)
-    defn = parse_definition(definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k), vote_id)
+    defn = parse_definition(
+        definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k, group=group), vote_id
+    )
     roll = load_roll(write_roll(work / "roll.csv", sizes, seed), set(sizes))
     called = votes.call_vote(db, defn, roll, NOW)
     assert len(called.snapshot.eligible) == sum(sizes.values())
     rng = SystemRandomness()
     keys = [work / f"trustee-{i}.key" for i in range(1, n + 1)]
     for i, key in enumerate(keys, start=1):
-        trustees.init_trustee(db, vote_id, i, key, rng)
+        trustees.init_trustee(db, vote_id, i, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.publish_polynomial(db, vote_id, key, rng)
+        trustees.publish_polynomial(db, vote_id, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.finish_trustee(db, vote_id, key, rng)
+        trustees.finish_trustee(db, vote_id, key, rng, passphrase=PASSPHRASE)
     trustees.setup_elections(db, vote_id, rng)
     kit = Kit(db, vote_id, defn, work, keys)
     with db() as s:

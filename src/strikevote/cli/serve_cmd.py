@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,8 @@ def serve(
     console.print(
         f"strikevote serving on {url}  (API docs {url}/api/docs; {workers} worker(s))", highlight=False
     )
+    # uvicorn drains, then re-raises the signal it caught: this handler turns that into a clean exit (0).
+    signal.signal(signal.SIGTERM, _drained)
     uvicorn.run(
         "strikevote.web.app:app_from_env",
         factory=True,
@@ -74,10 +77,16 @@ def serve(
         port=port,
         workers=workers,
         timeout_graceful_shutdown=drain,
+        # a worker busy importing on a loaded machine is not dead: the default 5 s restarts it in a loop
+        timeout_worker_healthcheck=60,
         access_log=access_log,
         server_header=False,
         log_level="info",
     )
+
+
+def _drained(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _demo(console: Console, url: str) -> str:

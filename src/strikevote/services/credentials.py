@@ -14,6 +14,7 @@ choose a directory.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -31,9 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.setup import generate_credentials, public_credentials_json
 from strikevote.crypto.groups import group_by_name
+from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.randomness import Randomness
 from strikevote.db import models
-from strikevote.services.board import Board
+from strikevote.services.board import Board, payloads
+from strikevote.services.errors import StateError
 from strikevote.services.votes import elections, load_vote, require_state
 
 
@@ -89,6 +92,7 @@ def _letter(
     uuid: str,
     credential: str,
     closes: datetime,
+    fingerprint: str,
 ) -> bytes:
     """A plain-text RFC 5322 message (built by hand: ``email.message`` costs a millisecond per letter)."""
     subject = f"{union}: your voting credential - {title}"
@@ -100,13 +104,28 @@ def _letter(
         f"  Election: {uuid}\n  Your credential: {credential}\n\n"
         f"Keep it private: anyone holding it can vote in your place. Voting closes {closes:%A %d %B %Y at %H:%M %Z}.\n"
         "After you vote you will receive a receipt (your ballot's tracker); check that it appears on the public\n"
-        "bulletin board. The server never sees this credential, only its public part.\n"
+        "bulletin board. The server never sees this credential, only its public part.\n\n"
+        f"  Credential fingerprint of {local_name}: {fingerprint}\n"
+        "This fingerprint commits to the list of every public credential of your local: the published\n"
+        "results must show the same one, or the list was changed after the letters were sent.\n"
     )
     headers = (
         f"To: {email}\nFrom: credential-authority@strikevote.invalid\nSubject: {subject}\n"
         "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
     )
     return (headers + body).encode("utf-8")
+
+
+def credentials_fingerprint(session: Session, election_row: models.Election) -> str:
+    """The local's credential fingerprint: Base64Compact(SHA-256) of the public credential list exactly as the
+    Setup event of its board holds it (as Belenios computes ``credentials_fingerprint``); DESIGN.md §12."""
+    setup = next(payloads(session, election_row.id, "Setup"), None)
+    if setup is None:
+        raise StateError(f"local {election_row.local_id} has no credentials yet")
+    rec = session.get(models.Record, (election_row.id, json.loads(setup)["credentials"]))
+    if rec is None:
+        raise StateError(f"local {election_row.local_id}: the credential list is missing from its board")
+    return sha256_b64(rec.content)
 
 
 def issue_credentials(
@@ -169,6 +188,8 @@ def _issue(
             )
         )
         pairs = generate_credentials(g, el.uuid, len(members), rng)
+        public_list = public_credentials_json(g, [p.public for p in pairs])
+        fingerprint = sha256_b64(public_list)  # printed on every letter of this local
         local = defn.local(el.local_id)
         for m, pair in zip(members, pairs, strict=True):
             name = letter_name(el.local_id, m.member_id)
@@ -181,6 +202,7 @@ def _issue(
                 el.uuid,
                 pair.private,
                 defn.closes,
+                fingerprint,
             )
             _write_private(staging / name, msg)  # O_EXCL: two members never share a letter
             letters.append(
@@ -199,11 +221,13 @@ def _issue(
             m.credential_issued = True
             if progress:
                 progress(1)
-        s.add_all(models.Credential(election_id=el.id, public=p.public) for p in pairs)
+        # Rows in an order unrelated to the members' (sorted by the public credential itself): insertion order
+        # (and so a table's physical order) must not say which member holds which credential.
+        s.add_all(models.Credential(election_id=el.id, public=pub) for pub in sorted(p.public for p in pairs))
         board = Board(s, el.id)
         e = board.add_data(el.election_json)
         t = board.add_data(vote.trustees_json or "[]")
-        c = board.add_data(public_credentials_json(g, [p.public for p in pairs]))
+        c = board.add_data(public_list)
         board.add_event("Setup", board.add_data(dumps({"election": e, "trustees": t, "credentials": c})))
     vote.state = "open"
     return letters
