@@ -131,7 +131,7 @@ def end_heights(db: sessionmaker[Session], vote_id: str) -> dict[int, int]:
         return {eid: h for eid, h in rows}
 
 
-def decrypt_publish_verify(db: sessionmaker[Session], vote_id: str, keys: Sequence[Path], out: Path) -> Any:
+def decrypt_publish_verify(db: sessionmaker[Session], vote_id: str, live: Any, out: Path) -> Any:
     """After the close: two trustees decrypt, the result is published, and the bundle verifies whole (the hash
     chains, every ballot, ``tally.num-tallied``, the result).  Returns the decrypted counts."""
     from strikevote.crypto.randomness import SystemRandomness
@@ -140,8 +140,8 @@ def decrypt_publish_verify(db: sessionmaker[Session], vote_id: str, keys: Sequen
     from strikevote.verify.bundle import verify_bundle
 
     rng = SystemRandomness()
-    for key in keys[:2]:
-        trustees.partial_decrypt(db, vote_id, key, rng)
+    for key in live.keys[:2]:
+        trustees.partial_decrypt(db, vote_id, key, rng, passphrase=live.passphrases[key])
     counts = results.decrypt_results(db, vote_id)
     outcome = results.publish(db, vote_id, out)
     report = verify_bundle(out, jobs=1)

@@ -133,7 +133,7 @@ def test_sigkill_mid_burst_loses_no_receipt(db_and_work: tuple[str, Any, Path], 
     assert len({r["tracker"] for r in receipts.all()}) == CRASH_TRIALS * CLIENTS * PER_CLIENT
     counted = tally.close_and_tally(db, vote.id, datetime.now(UTC), early=True)
     assert sum(counted.values()) == CRASH_TRIALS * CLIENTS * PER_CLIENT
-    decrypt_publish_verify(db, vote.id, vote.live.keys, tmp_path / "bundle")
+    decrypt_publish_verify(db, vote.id, vote.live, tmp_path / "bundle")
     print(
         f"crash trials: {CRASH_TRIALS}, receipts {len(receipts.all())}, answers lost in crashes {lost_answers}"
     )

@@ -162,4 +162,4 @@ def test_casts_racing_the_close(env: tuple[GroupServer, Any, Path], tmp_path: Pa
             row = rows[a["tracker"]]
             assert row.height == a["height"] < ends[eids[a["local"]]]
         assert len(rows) == len(acked)
-        decrypt_publish_verify(db, vote.id, vote.live.keys, tmp_path / f"bundle-{trial}")
+        decrypt_publish_verify(db, vote.id, vote.live, tmp_path / f"bundle-{trial}")
