@@ -34,7 +34,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # A writer waits up to 10 s for the write lock (WAL: readers never wait); the services retry after that
+        # and then answer "busy" rather than keep a client waiting on a file another process has locked.
+        engine = create_engine(url, connect_args={"timeout": 10})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn: Any, _record: Any) -> None:

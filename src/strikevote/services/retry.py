@@ -13,10 +13,12 @@ from strikevote.services.errors import ServiceError
 
 T = TypeVar("T")
 
-# ATTEMPTS tries over about two seconds in all: long enough for a lock to be released or a connection pool to
-# reconnect, short enough that a client waiting on a restarting database hears "try again" soon.
+# ATTEMPTS tries, about two seconds of pauses in all, and never a new try after DEADLINE seconds (each try may
+# itself wait for a lock): long enough for a lock to be released or a connection pool to reconnect, short enough
+# that a client waiting on a locked or restarting database hears "try again" soon.
 ATTEMPTS = 8
 FIRST_PAUSE, MAX_PAUSE = 0.01, 0.5
+DEADLINE = 15.0
 
 
 def retrying(what: Callable[[], T], give_up: Callable[[str], ServiceError]) -> T:
@@ -29,7 +31,10 @@ def retrying(what: Callable[[], T], give_up: Callable[[str], ServiceError]) -> T
     """
     pause = FIRST_PAUSE
     last: DBAPIError | None = None
+    start = time.monotonic()
     for attempt in range(ATTEMPTS):
+        if attempt and time.monotonic() - start + pause > DEADLINE:
+            break
         if attempt:
             time.sleep(random.uniform(pause / 2, pause))
             pause = min(2 * pause, MAX_PAUSE)

@@ -125,10 +125,16 @@ class TurnoutOut(BaseModel):
     total: TotalTurnoutOut
 
 
-ERRORS: Final[dict[int | str, dict[str, Any]]] = {404: {"model": ErrorOut, "description": "no such vote"}}
+# Every route can answer these (the 422 replaces FastAPI's default schema, which is not the shape our validation
+# errors have; 503 when the database is down or restarting, with Retry-After).
+ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    404: {"model": ErrorOut, "description": "no such vote"},
+    422: {"model": ErrorOut, "description": "bad-request: a parameter is missing or out of range"},
+    503: {"model": ErrorOut, "description": "unavailable: the database is unavailable (see Retry-After)"},
+}
 
 
-@router.get("/votes", response_model=list[VoteSummaryOut])
+@router.get("/votes", response_model=list[VoteSummaryOut], responses={503: ERRORS[503]})
 def list_votes(request: Request) -> list[VoteSummaryOut]:
     state = AppState.of(request)
     return [
@@ -179,8 +185,8 @@ def get_archive(vote: str, local: str, request: Request) -> StreamingResponse:
         409: {"model": ErrorOut, "description": "revote, duplicate, closed, not-open-yet"},
         413: {"model": ErrorOut, "description": "too-large: over 64 KiB"},
         415: {"model": ErrorOut, "description": "unsupported-media-type: not application/json"},
-        422: {"model": ErrorOut, "description": "invalid, wrong-election"},
-        503: {"model": ErrorOut, "description": "busy (see Retry-After)"},
+        422: {"model": ErrorOut, "description": "invalid, wrong-election, bad-request"},
+        503: {"model": ErrorOut, "description": "busy, unavailable (see Retry-After)"},
     },
     openapi_extra={
         "requestBody": {

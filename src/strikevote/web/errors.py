@@ -7,12 +7,13 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from strikevote.services.errors import NotFound, ServiceError, StateError, Unavailable
+from strikevote.services.retry import describe
 
 log = logging.getLogger("strikevote.web")
 
@@ -31,6 +32,19 @@ def _is_api(request: Request) -> bool:
 
 def api_error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+RETRY_AFTER = "2"
+
+
+def _503(request: Request, detail: str) -> Response:
+    from strikevote.web.pages import error_page
+
+    if _is_api(request):
+        return api_error(503, "unavailable", detail, {"retry-after": RETRY_AFTER})
+    page = error_page(request, 503)
+    page.headers["retry-after"] = RETRY_AFTER
+    return page
 
 
 def install(app: FastAPI) -> None:
@@ -53,17 +67,6 @@ def install(app: FastAPI) -> None:
             return api_error(409, code, str(exc))
         return error_page(request, 409, str(exc))
 
-    @app.exception_handler(Unavailable)
-    @app.exception_handler(OperationalError)
-    async def _unavailable(request: Request, exc: Exception) -> Response:
-        # the database is unreachable or kept refusing the transaction: nothing changed, try again
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        if _is_api(request):
-            return api_error(
-                503, "unavailable", "the database is unavailable; try again", {"retry-after": "5"}
-            )
-        return error_page(request, 503)
-
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> Response:
         if _is_api(request):
@@ -85,6 +88,19 @@ def install(app: FastAPI) -> None:
             code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
             return api_error(exc.status_code, code, str(exc.detail), dict(exc.headers or {}) or None)
         return error_page(request, 404)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> Response:
+        return _503(request, str(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        # A database down, restarting, locked or full (OperationalError, a lost connection): nothing was done,
+        # and the same request can be made again shortly.  Other database errors are bugs: 500, logged.
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, describe(exc))
+            return _503(request, f"the database is unavailable ({describe(exc)}); try again")
+        return await _internal(request, exc)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
