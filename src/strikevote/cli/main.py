@@ -22,6 +22,7 @@ def _register_optional() -> None:
         ballot_cmd,
         credentials_cmd,
         demo_cmd,
+        mail_cmd,
         result_cmd,
         roll_cmd,
         tally_cmd,
@@ -37,6 +38,7 @@ def _register_optional() -> None:
     app.add_typer(ballot_cmd.app, name="ballot")
     app.add_typer(tally_cmd.app, name="tally")
     app.add_typer(result_cmd.app, name="result")
+    app.add_typer(mail_cmd.app, name="mail")
 
 
 _register_optional()

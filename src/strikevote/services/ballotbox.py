@@ -25,6 +25,7 @@ from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.election import Election as BelElection
 from strikevote.belenios.errors import FormatError
 from strikevote.db import models
+from strikevote.mail.outbox import queue_confirmation
 from strikevote.services.board import Board
 from strikevote.services.errors import BallotRejected, NotFound
 from strikevote.services.votes import load_vote
@@ -126,6 +127,7 @@ def _append(s: Session, board: Board, el: models.Election, v: Verified, seq: int
             cast_at=now,
         )
     )
+    queue_confirmation(s, el, v.credential, v.tracker, now)  # same transaction: every accepted cast confirmed
     return Receipt(v.tracker, el.local_id, el.uuid, height)
 
 
