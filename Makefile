@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 setup:
-	@bash scripts/bootstrap.sh --with-belenios --with-postgres
+	@bash scripts/bootstrap.sh --with-belenios --with-postgres --with-browser
 	@touch $(STAMP)
 
 lint: $(STAMP)

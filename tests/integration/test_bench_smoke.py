@@ -57,3 +57,14 @@ def test_ballotbox_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "ballotbox.json"
     run_bench("ballotbox.py", "--ballots", "10", "--db", "sqlite", "--json", out, tmp_path=tmp_path)
     assert json.loads(out.read_text())["results"][0]["cast"]["accepted"] == 10
+
+
+@pytest.mark.slow
+def test_booth_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "booth.json"
+    run_bench("booth.py", "--n", "2", "--json", out, tmp_path=tmp_path)
+    groups = json.loads(out.read_text())["groups"]
+    assert set(groups) == {"Ed25519", "BELENIOS-2048"}
+    assert all(
+        g["booth_round_trip_ms_median"] > 0 and len(g["booth_worker_ms"]) == 2 for g in groups.values()
+    )

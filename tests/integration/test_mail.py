@@ -529,3 +529,32 @@ def test_credentials_need_the_store_when_mail_is_configured(tmp_path: Path) -> N
         credentials.issue_credentials(kit.db, kit.vote_id, tmp_path / "out", SystemRandomness(), NOW)
     with kit.db() as s:
         assert s.get(models.Vote, kit.vote_id).state == "credentials"  # type: ignore[union-attr]
+
+
+def test_the_server_mails_confirmations_in_the_background(tmp_path: Path) -> None:
+    import httpx
+    from server_kit import post_ballot, start_server
+
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit, _store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
+        member = kit.letters[0]
+        server = start_server(db_url, tmp_path)
+        try:
+            with httpx.Client(base_url=server.base, timeout=30) as client:
+                r = post_ballot(
+                    client,
+                    kit.vote_id,
+                    kit.ballot_with(kit.elections[member.local_id], member.credential, True),
+                )
+                assert r.status_code == 201, r.text
+                tracker = r.json()["tracker"]
+            deadline = time.monotonic() + 60
+            while not sink.messages and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.stop()
+        assert "Application shutdown complete" in server.output()  # the mail loop stopped with the server
+        assert [m.rcpt_tos for m in sink.messages] == [[member.email]]  # the confirmation only
+        assert tracker in plain(parsed(sink.messages[0].content))
+    assert states(kit, "credential") == {"queued": 3}  # credential letters wait for the authority's store

@@ -337,17 +337,47 @@ def test_quoted_multiline_record_keeps_physical_line_numbers(tmp_path: Path) -> 
 # -- file-level errors -------------------------------------------------------------------------------------
 
 
-def test_unknown_duplicate_and_missing_columns(tmp_path: Path) -> None:
+def test_duplicate_and_missing_columns_name_the_ignored_ones(tmp_path: Path) -> None:
     header = "member_id,name,email,phone,local,Local,status,dues_paid_through"
     path = write_csv(tmp_path, "A-1,Maria,,555,600,600,active,", header=header)
     errors = load_errors(path)
     messages = [(e.line, e.field, e.message) for e in errors]
-    assert messages[0][:2] == (1, None) and messages[0][2].startswith(
-        "unknown column 'phone' (expected: member_id,"
+    assert messages[0] == (1, None, "column 'local' appears twice (columns 5 and 6)")
+    assert messages[1] == (1, None, "missing required column 'dues_checkoff' (ignored columns: 'phone')")
+    assert len(errors) == 2
+
+
+def test_extra_columns_of_a_membership_export_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    header = "Member ID,Name,Email,Phone,Local,Status,Dues Paid Through,Dues Checkoff,Hire Date"
+    path = write_csv(
+        tmp_path,
+        "A-1,Maria,maria@example.org,555-0100,600,active,2099-01-01,no,2001-05-01",
+        "A-2,James,james@example.org,,600,active,2099-01-01,yes,",
+        header=header,
     )
-    assert messages[1] == (1, None, "column 'local' appears twice (columns 5 and 6)")
-    assert messages[2] == (1, None, "missing required column 'dues_checkoff'")
-    assert len(errors) == 3
+    roll = load_roll(path)
+    assert [m.member_id for m in roll] == ["A-1", "A-2"] and roll.get("A-1").email == "maria@example.org"
+    assert roll.warnings == (
+        f"{path}:1: columns 'Phone', 'Hire Date' ignored (not roll columns: member_id, "
+        "name, email, local, status, dues_paid_through, dues_checkoff)",
+    )
+
+
+def test_an_email_shared_by_members_is_a_warning(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "A-1,Maria,home@example.org,600,active,,no",
+        "A-2,James,other@example.org,600,active,,no",
+        "A-3,Ana,HOME@example.org,700,active,,no",
+    )
+    roll = load_roll(path)
+    assert len(roll) == 3
+    assert roll.warnings == (
+        f"{path}: home@example.org is the email of 2 members (lines 2, 4): each gets their own letter there",
+    )
+    assert (
+        load_roll(write_csv(tmp_path, "A-1,Maria,a@example.org,600,active,,no", name="ok.csv")).warnings == ()
+    )
 
 
 def test_missing_columns_still_report_row_errors_in_the_others(tmp_path: Path) -> None:
@@ -408,3 +438,14 @@ def test_xlsx_cells_of_the_wrong_kind(tmp_path: Path) -> None:
         (2, "dues_checkoff", "2 is not yes or no (use yes, no, true, false, 1 or 0)"),
         (3, "dues_paid_through", "expected a date, found datetime.time(9, 30)"),
     ]
+
+
+def test_the_readme_roll_example_imports(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```csv\n(.*?)```", readme, re.S)
+    assert example is not None
+    path = tmp_path / "roll.csv"
+    path.write_text(example.group(1), encoding="utf-8")
+    roll = load_roll(path, {"600", "44"})
+    assert len(roll) == 3 and roll.warnings == ()
+    assert example.group(1).splitlines()[0] == ",".join(COLUMNS)

@@ -53,6 +53,16 @@ def _padding(size: int) -> bytes:
     return b"\x00" * (-size % BLOCK)
 
 
+def tar_entry(name: str, body: bytes, timestamp: int) -> bytes:
+    """One archive member as :class:`ArchiveWriter` writes it: header, body, padding (for streamed archives)."""
+    return tar_header(name, len(body), timestamp) + body + _padding(len(body))
+
+
+def archive_header(timestamp: int) -> bytes:
+    """The ``BELENIOS`` member that opens every archive."""
+    return tar_entry("BELENIOS", dumps({"version": 1, "timestamp": str(timestamp)}).encode(), timestamp)
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     kind: Literal["data", "event", "header"]
@@ -204,7 +214,7 @@ class ArchiveWriter:
         return w
 
     def _write(self, name: str, body: bytes) -> None:
-        self._f.write(tar_header(name, len(body), self.timestamp) + body + _padding(len(body)))
+        self._f.write(tar_entry(name, body, self.timestamp))
 
     def add_data(self, content: str | bytes) -> str:
         body = content.encode("utf-8") if isinstance(content, str) else content

@@ -20,11 +20,30 @@ from sqlalchemy.orm import Session, sessionmaker
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.errors import CryptoError
 from strikevote.roll import RollError
-from strikevote.services.errors import DefinitionError, NotFound, ServiceError
+from strikevote.services.bundle_dir import BundleDirError
+from strikevote.services.errors import DefinitionError, KeyFileError, NotFound, ServiceError
 
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 DEFAULT_DB = "sqlite:///strikevote.db"
 MAX_ROLL_LINES = 25
+
+SUPPORTED_DB = ("sqlite", "postgresql", "postgres")
+
+
+def check_db_url(ctx: typer.Context, url: str | None) -> str | None:
+    """Refuse, in one line, a database URL of a kind strikevote does not run on (else a driver's traceback)."""
+    if url is None:
+        return None
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    if scheme not in SUPPORTED_DB:
+        typer.echo(
+            f"{ctx.command_path}: unsupported database URL {url!r}: use sqlite:///FILE or "
+            "postgresql://USER@HOST/DB",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return url
+
 
 DbOption = Annotated[
     str,
@@ -33,6 +52,7 @@ DbOption = Annotated[
         envvar="STRIKEVOTE_DB",
         help="Database URL: sqlite:///FILE or postgresql://USER@HOST/DB (env STRIKEVOTE_DB).",
         show_default=True,
+        callback=check_db_url,
     ),
 ]
 
@@ -68,7 +88,7 @@ def handled(command: str) -> Iterator[None]:
             )
         typer.echo(f"strikevote {command}: the roll was not imported (fix every line above)", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    except (DefinitionError, NotFound) as exc:
+    except (DefinitionError, NotFound, BundleDirError, KeyFileError) as exc:
         raise fail(command, str(exc), EXIT_USAGE) from None
     except ServiceError as exc:
         raise fail(command, str(exc), EXIT_REFUSED) from None

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from strikevote.cli.common import check_db_url
 from strikevote.demo.runner import run_demo
 from strikevote.demo.scenario import PRESETS, load_scenario
 from strikevote.services.errors import ServiceError
@@ -22,7 +23,8 @@ def demo(
     ] = None,
     group: Annotated[str, typer.Option(help="Ed25519 or BELENIOS-2048.")] = "Ed25519",
     db: Annotated[
-        str | None, typer.Option(help="Database URL (default: SQLite in the private directory).")
+        str | None,
+        typer.Option(help="Database URL (default: SQLite in the private directory).", callback=check_db_url),
     ] = None,
     out: Annotated[
         Path | None,

@@ -23,8 +23,10 @@ def _register_optional() -> None:
         credentials_cmd,
         demo_cmd,
         mail_cmd,
+        official_cmd,
         result_cmd,
         roll_cmd,
+        serve_cmd,
         tally_cmd,
         trustee_cmd,
         vote_cmd,
@@ -39,6 +41,8 @@ def _register_optional() -> None:
     app.add_typer(tally_cmd.app, name="tally")
     app.add_typer(result_cmd.app, name="result")
     app.add_typer(mail_cmd.app, name="mail")
+    app.add_typer(official_cmd.app, name="official")
+    app.command("serve")(serve_cmd.serve)
 
 
 _register_optional()

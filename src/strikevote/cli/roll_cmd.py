@@ -51,8 +51,8 @@ def check(
                     f"[yellow]warning:[/yellow] local {row.local} has {row.eligible} eligible member(s): "
                     "its tally may reveal how members voted"
                 )
-        for w in defn.warnings:
-            console.print(f"[yellow]warning:[/yellow] {w}")
+        for w in (*members.warnings, *defn.warnings):
+            console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
         items = chase_list(snapshot)
         if csv is not None:
             write_readiness_csv(rows, csv)

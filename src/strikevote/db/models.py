@@ -179,3 +179,13 @@ class Outbox(Base):
         Index("ix_outbox_vote_status", "vote_id", "status"),
         UniqueConstraint("message_id", name="uq_outbox_message_id"),
     )
+
+
+class Official(Base):
+    """An election-committee account for the web console: the Argon2 hash of the password, never the password."""
+
+    __tablename__ = "officials"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -41,11 +41,11 @@ from strikevote.demo.scenario import Scenario
 from strikevote.report import write_report
 from strikevote.roll import generate_roll, load_roll, readiness_rows, readiness_table, write_roll_csv
 from strikevote.services import ballotbox, credentials, results, tally, trustees, votes
+from strikevote.services.bundle_dir import BundleDirError, check_bundle_dir, clear_bundle
 from strikevote.services.definition import parse_definition
-from strikevote.services.errors import BallotRejected, ServiceError
+from strikevote.services.errors import BallotRejected
 
 BATCH = 500
-PUBLIC = ("vote.json", "locals", "result.json", "report.html")
 PRIVATE_README = "PRIVATE-README.txt"
 PRIVATE_ITEMS = ("trustees", "outbox", "roll.csv")
 DB_FILES = ("strikevote.db", "strikevote.db-wal", "strikevote.db-shm", "strikevote.db-journal")
@@ -65,7 +65,7 @@ mails the letters and deletes them; nothing here would ever sit in one place.
 """
 
 
-class DemoDirError(ServiceError):
+class DemoDirError(BundleDirError):
     """The bundle or private directory cannot be used (not empty, or one inside the other)."""
 
 
@@ -135,18 +135,10 @@ def prepare_dirs(out: Path, private: Path) -> None:
         raise DemoDirError(
             f"the private directory {private} and the bundle {out} must be apart, neither inside the other"
         )
-    if out.exists():
-        if not out.is_dir():
-            raise DemoDirError(f"{out}: not a directory")
-        extra = sorted(x.name for x in out.iterdir() if x.name not in PUBLIC)
-        if extra:
-            hint = ""
-            if set(extra) & {*PRIVATE_ITEMS, *DB_FILES}:
-                hint = " (trustee keys, letters or roll of an older demo: delete them, never publish them)"
-            raise DemoDirError(
-                f"{out}: neither empty nor a demo bundle: it holds {', '.join(extra)}{hint};"
-                " choose another --out"
-            )
+    try:
+        check_bundle_dir(out)
+    except BundleDirError as exc:
+        raise DemoDirError(str(exc)) from None
     if private.exists():
         if not private.is_dir():
             raise DemoDirError(f"{private}: not a directory")
@@ -155,7 +147,8 @@ def prepare_dirs(out: Path, private: Path) -> None:
                 f"{private}: exists and is not a demo's private directory; choose another --private"
             )
     # both checked: only now is a previous demo's output removed
-    for x in [*(out / n for n in PUBLIC), *(private / n for n in PRIVATE_ITEMS)]:
+    clear_bundle(out)
+    for x in (private / n for n in PRIVATE_ITEMS):
         if x.is_dir() and not x.is_symlink():
             shutil.rmtree(x)
         else:

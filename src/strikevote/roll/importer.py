@@ -20,8 +20,10 @@ language          optional column: the language of the member's letters, ``en`` 
 
 Header names are case-insensitive and may use spaces, underscores or hyphens (``Member ID``,
 ``dues-checkoff``). All seven columns but ``language`` are required, including ``dues_checkoff``: a roll without it would
-silently exclude check-off members for their employer's late payment. Unknown columns are rejected rather than
-ignored, so that a renamed column is not mistaken for a missing one. CSV files must be UTF-8 (a BOM is fine)
+silently exclude check-off members for their employer's late payment. Other columns (a membership system's
+export has many) are ignored with a warning naming them, and a required column that is missing is an error
+that names the ignored ones, so a renamed column is not mistaken for an extra one. An email address shared by
+several members is a warning (a household's address, or a typing slip), not an error. CSV files must be UTF-8 (a BOM is fine)
 and may use ``,``, ``;`` or tab as the delimiter (taken from the header line). XLSX: the first worksheet is
 read; formulas give their cached values.
 """
@@ -100,6 +102,8 @@ class _Header:
     width: int
     position: dict[str, int] = field(default_factory=dict)  # column -> cell index
     nameless: list[int] = field(default_factory=list)  # cell indexes with an empty header
+    ignored: list[str] = field(default_factory=list)  # names of the columns that are not roll columns
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -195,6 +199,7 @@ def _parse(
     known_locals = None if locals_ is None else frozenset(locals_)
     errors: list[RowError] = []
     members: list[Member] = []
+    lines: list[int] = []  # where each member is
     seen: dict[str, int] = {}  # casefolded member id -> line of first occurrence
     header: _Header | None = None
     data_rows = 0
@@ -209,6 +214,7 @@ def _parse(
             member = _parse_row(cells, line, header, file, unit, column_label, known_locals, seen, errors)
             if member is not None:
                 members.append(member)
+                lines.append(line)
     except _ReadError as exc:
         errors.append(RowError(file, exc.line, None, exc.message))
     if header is None and not errors:
@@ -217,7 +223,23 @@ def _parse(
         errors.append(RowError(file, None, None, "no member rows after the header"))
     if errors:
         raise RollError(errors)
-    return Roll(tuple(members), source=file)
+    warnings = [f"{file}:{header.line}: {w}" for w in header.warnings] if header is not None else []
+    warnings += _shared_emails(members, lines, file, unit)
+    return Roll(tuple(members), source=file, warnings=tuple(warnings))
+
+
+def _shared_emails(members: list[Member], lines: list[int], file: str, unit: str) -> list[str]:
+    """One warning per email address that more than one member has (compared case-insensitively)."""
+    by_email: dict[str, list[int]] = {}
+    for member, line in zip(members, lines, strict=True):
+        if member.email:
+            by_email.setdefault(member.email.casefold(), []).append(line)
+    return [
+        f"{file}: {email} is the email of {len(at)} members ({unit}s {', '.join(map(str, at))}): each gets "
+        "their own letter there"
+        for email, at in by_email.items()
+        if len(at) > 1
+    ]
 
 
 def _is_blank(cells: list[object]) -> bool:
@@ -233,8 +255,7 @@ def _parse_header(cells: list[object], line: int, file: str, errors: list[RowErr
             continue
         column = _COLUMN_BY_KEY.get(_HEADER_SEPARATORS.sub("", raw.lower()))
         if column is None:
-            expected = ", ".join(COLUMNS) + "; optional: " + ", ".join(OPTIONAL_COLUMNS)
-            errors.append(RowError(file, line, None, f"unknown column {raw!r} (expected: {expected})"))
+            header.ignored.append(raw)
         elif column in header.position:
             first = header.position[column] + 1
             errors.append(
@@ -244,9 +265,16 @@ def _parse_header(cells: list[object], line: int, file: str, errors: list[RowErr
             )
         else:
             header.position[column] = index
+    ignored = ", ".join(repr(x) for x in header.ignored)
     for column in COLUMNS:
         if column not in header.position:
-            errors.append(RowError(file, line, None, f"missing required column {column!r}"))
+            also = f" (ignored columns: {ignored})" if ignored else ""
+            errors.append(RowError(file, line, None, f"missing required column {column!r}{also}"))
+    if header.ignored:
+        header.warnings.append(
+            f"column{'s' if len(header.ignored) > 1 else ''} {ignored} ignored (not roll columns: "
+            f"{', '.join(COLUMNS)})"
+        )
     return header
 
 

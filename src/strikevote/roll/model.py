@@ -150,10 +150,13 @@ class Roll:
     """A validated member roll: members in file order, member ids unique (compared case-insensitively).
 
     ``source`` names where it came from (the file path for imported rolls); it is informational only.
+    ``warnings``: what the importer let through but a person should look at (ignored columns, an email
+    shared by several members), each naming the file and line.
     """
 
     members: tuple[Member, ...]
     source: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     _by_id: dict[str, Member] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:

@@ -22,24 +22,34 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
+from strikevote.belenios.codec import loads
 from strikevote.belenios.election import Election as BelElection
 from strikevote.belenios.errors import FormatError
+from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
+from strikevote.db.engine import begin_write
 from strikevote.mail.outbox import queue_confirmation
 from strikevote.services.board import Board
+from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import BallotRejected, NotFound
-from strikevote.services.votes import load_vote
+from strikevote.services.retry import retrying
+from strikevote.services.votes import load_vote, lock_vote
 
 _CHECKERS: dict[str, BallotCheck] = {}
-MAX_RETRIES = 20
+MAX_BALLOT_CHARS = 64 * 1024  # the HTTP API's limit too (DESIGN.md §11: 413 over 64 KiB)
+MAX_UUID_CHARS = 64  # elections.uuid
 
 
 @dataclass(frozen=True)
 class Receipt:
+    """What the voter keeps: the tracker and where the ballot is on the board.  ``resent`` is true when this
+    exact ballot was already on the board (an identical re-send gets the original receipt back)."""
+
     tracker: str
     local_id: str
     election_uuid: str
     height: int
+    resent: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,13 +83,22 @@ def verify_ballot(election_json: str, raw: str) -> Verified:
     return Verified(raw, ballot.tracker, checker.group.encode(ballot.credential), ballot.election_uuid)
 
 
-def _election_for(s: Session, vote_id: str, local_id: str | None, raw: str) -> models.Election:
-    import json
-
+def election_uuid_of(raw: str) -> str:
+    """The ``election_uuid`` a ballot names, checked to be a short string before it goes near SQL."""
+    if len(raw) > MAX_BALLOT_CHARS:
+        raise BallotRejected("invalid", f"a ballot is at most {MAX_BALLOT_CHARS} characters")
     try:
-        uuid = json.loads(raw).get("election_uuid")
-    except (ValueError, AttributeError):
+        obj = loads(raw, "ballot")
+    except FormatError:
         raise BallotRejected("invalid", "not a JSON ballot") from None
+    uuid = obj.get("election_uuid") if isinstance(obj, dict) else None
+    if not isinstance(uuid, str) or not uuid or len(uuid) > MAX_UUID_CHARS:
+        raise BallotRejected("invalid", "ballot.election_uuid: expected a string of at most 64 characters")
+    return uuid
+
+
+def _election_for(s: Session, vote_id: str, local_id: str | None, raw: str) -> models.Election:
+    uuid = election_uuid_of(raw)
     el = s.scalar(select(models.Election).where(models.Election.uuid == uuid))
     if el is None or el.vote_id != vote_id:
         raise BallotRejected("wrong-election", f"election {uuid!r} is not part of vote '{vote_id}'")
@@ -88,10 +107,16 @@ def _election_for(s: Session, vote_id: str, local_id: str | None, raw: str) -> m
     return el
 
 
-def _check_open(s: Session, vote_id: str, now: datetime) -> str:
-    vote, defn = load_vote(s, vote_id)
+def _check_open(s: Session, vote_id: str, now: datetime, *, lock: bool = False) -> str:
+    """The vote's revote policy, if it accepts ballots at ``now``.  With ``lock``, the vote's row is locked
+    shared until the transaction ends, so that :func:`strikevote.services.tally.close_and_tally` (which locks
+    it exclusively) cannot end the ballots between this check and the commit."""
+    return _accepting(*(lock_vote(s, vote_id, exclusive=False) if lock else load_vote(s, vote_id)), now)
+
+
+def _accepting(vote: models.Vote, defn: VoteDefinition, now: datetime) -> str:
     if vote.state != "open":
-        raise BallotRejected("closed", f"vote '{vote_id}' is {vote.state}, not open")
+        raise BallotRejected("closed", f"vote '{vote.id}' is {vote.state}, not open")
     if now < defn.opens:
         raise BallotRejected("not-open-yet", f"voting opens {defn.opens.isoformat()}")
     if now > defn.closes:
@@ -99,12 +124,10 @@ def _check_open(s: Session, vote_id: str, now: datetime) -> str:
     return defn.revote
 
 
-def _refusal(listed: bool, replay: bool, previous_seq: int, revote: str) -> BallotRejected | None:
-    """The ballot box's policy, once for both casting paths."""
+def _refusal(listed: bool, previous_seq: int, revote: str) -> BallotRejected | None:
+    """The ballot box's policy, once for both casting paths (an identical re-send was answered before)."""
     if not listed:
         return BallotRejected("unknown-credential", "the credential is not on this local's list")
-    if replay:
-        return BallotRejected("duplicate", "this exact ballot was already cast (replay)")
     if previous_seq and revote == "forbidden":
         return BallotRejected(
             "revote", "a ballot was already cast with this credential (revoting is forbidden)"
@@ -131,15 +154,24 @@ def _append(s: Session, board: Board, el: models.Election, v: Verified, seq: int
     return Receipt(v.tracker, el.local_id, el.uuid, height)
 
 
-def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datetime) -> Receipt:
-    listed = s.get(models.Credential, (el.id, v.credential)) is not None
-    replay = bool(
-        s.scalar(
-            select(func.count())
-            .select_from(models.Ballot)
-            .where(models.Ballot.election_id == el.id, models.Ballot.tracker == v.tracker)
+def _on_board(s: Session, el: models.Election, tracker: str) -> Receipt | None:
+    """The original receipt of a ballot already on the board (the tracker is the hash of its bytes)."""
+    height = s.scalar(
+        select(models.Ballot.height).where(
+            models.Ballot.election_id == el.id, models.Ballot.tracker == tracker
         )
     )
+    return None if height is None else Receipt(tracker, el.local_id, el.uuid, height, resent=True)
+
+
+def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datetime) -> Receipt:
+    """Under the vote's shared lock: serialise this election's appends (PostgreSQL: its row locked; SQLite: the
+    write lock is already held), then check and append."""
+    s.execute(select(models.Election.id).where(models.Election.id == el.id).with_for_update(key_share=True))
+    earlier = _on_board(s, el, v.tracker)
+    if earlier is not None:
+        return earlier
+    listed = s.get(models.Credential, (el.id, v.credential)) is not None
     seq = (
         s.scalar(
             select(func.max(models.Ballot.seq)).where(
@@ -148,32 +180,53 @@ def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datet
         )
         or 0
     )
-    refusal = _refusal(listed, replay, seq, revote)
+    refusal = _refusal(listed, seq, revote)
     if refusal is not None:
         raise refusal
     return _append(s, Board(s, el.id), el, v, seq + 1, now)
 
 
+def _busy(reason: str) -> BallotRejected:
+    return BallotRejected(
+        "busy", f"the ballot box could not commit the ballot ({reason}); nothing was stored"
+    )
+
+
 def cast(
     db: sessionmaker[Session], vote_id: str, raw: str, now: datetime, local_id: str | None = None
 ) -> Receipt:
-    """Verify, commit durably, acknowledge.  Raises BallotRejected with a reason code."""
-    for _attempt in range(MAX_RETRIES):
-        try:
-            with db.begin() as s:
-                revote = _check_open(s, vote_id, now)
-                el = _election_for(s, vote_id, local_id, raw)
-                v = verify_ballot(el.election_json, raw)
-                return _store(s, el, v, revote, now)
-        except IntegrityError:
-            # Another cast took the same chain height or the same (credential, seq): re-read and retry; under
-            # ``forbidden`` the retry sees the winner's ballot and is refused as a revote.
-            continue
-        except OperationalError as exc:  # SQLite "database is locked" under heavy concurrency
-            if "locked" not in str(exc):
-                raise
-            continue
-    raise BallotRejected("busy", "the ballot box is too busy; try again")
+    """Verify, commit durably, acknowledge.  Raises BallotRejected with a reason code.
+
+    The ballot is verified outside any transaction; the write transaction then re-checks that the vote is open
+    under the vote's shared lock and appends under the election's lock, so a concurrent close either waits for
+    this ballot (and counts it) or refuses it as closed.  An identical re-send returns the original receipt.
+    """
+
+    def precheck() -> tuple[models.Election, Receipt | None]:
+        with db.begin() as s:
+            vote, defn = load_vote(s, vote_id)
+            el = _election_for(s, vote_id, local_id, raw)
+            earlier = _on_board(s, el, sha256_b64(raw))
+            if earlier is None:  # a re-send is answered even once the vote has closed
+                _accepting(vote, defn, now)
+            return el, earlier
+
+    el, earlier = retrying(precheck, _busy)
+    if earlier is not None:
+        return earlier
+    v = verify_ballot(el.election_json, raw)
+    return _commit(db, vote_id, el, v, now)
+
+
+def _commit(
+    db: sessionmaker[Session], vote_id: str, el: models.Election, v: Verified, now: datetime
+) -> Receipt:
+    def store() -> Receipt:
+        with begin_write(db) as s:
+            revote = _check_open(s, vote_id, now, lock=True)
+            return _store(s, el, v, revote, now)
+
+    return retrying(store, _busy)
 
 
 def _verify_job(args: tuple[str, str]) -> Verified | BallotRejected:
@@ -186,20 +239,26 @@ def _verify_job(args: tuple[str, str]) -> Verified | BallotRejected:
 def cast_batch(
     db: sessionmaker[Session], vote_id: str, raws: Sequence[str], now: datetime, pool: Any = None
 ) -> list[Receipt | BallotRejected]:
-    """Many ballots: verified in parallel (``pool``), committed together; each outcome in input order."""
-    with db.begin() as s:
-        revote = _check_open(s, vote_id, now)
-        els = {
-            el.uuid: el for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id))
-        }
-    jobs: list[tuple[str, str] | BallotRejected] = []
-    import json
+    """Many ballots: verified in parallel (``pool``), committed together; each outcome in input order.
 
+    A ballot refused (malformed, unknown credential…) is refused alone: the others are still cast."""
+
+    def read() -> tuple[str, dict[str, models.Election]]:
+        with db.begin() as s:
+            revote = _check_open(s, vote_id, now)
+            els = {
+                el.uuid: el
+                for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id))
+            }
+            return revote, els
+
+    _revote, els = retrying(read, _busy)
+    jobs: list[tuple[str, str] | BallotRejected] = []
     for raw in raws:
         try:
-            uuid = json.loads(raw).get("election_uuid")
-        except (ValueError, AttributeError):
-            jobs.append(BallotRejected("invalid", "not a JSON ballot"))
+            uuid = election_uuid_of(raw)
+        except BallotRejected as exc:
+            jobs.append(exc)
             continue
         el = els.get(uuid)
         jobs.append(
@@ -210,19 +269,31 @@ def cast_batch(
     checked: list[Verified | BallotRejected] = [
         j if isinstance(j, BallotRejected) else next(verified) for j in jobs
     ]
-    try:
-        with db.begin() as s:
+
+    def store() -> list[Receipt | BallotRejected]:
+        with begin_write(db) as s:
+            try:
+                revote = _check_open(s, vote_id, now, lock=True)
+            except BallotRejected as closed:
+                return [v if isinstance(v, BallotRejected) else closed for v in checked]
             return _store_batch(s, els, checked, revote, now)
+
+    try:
+        return store()
     except (IntegrityError, OperationalError):
-        # A concurrent writer moved a chain tip: fall back to one transaction per ballot, with retries.
-        return [v if isinstance(v, BallotRejected) else _cast_verified(db, vote_id, v, now) for v in checked]
+        # A conflict or a lost connection: one transaction per ballot, each retried (a ballot the failed batch
+        # did commit is answered with its original receipt).
+        return [
+            v if isinstance(v, BallotRejected) else _commit_one(db, vote_id, els[v.uuid], v, now)
+            for v in checked
+        ]
 
 
-def _cast_verified(
-    db: sessionmaker[Session], vote_id: str, v: Verified, now: datetime
+def _commit_one(
+    db: sessionmaker[Session], vote_id: str, el: models.Election, v: Verified, now: datetime
 ) -> Receipt | BallotRejected:
     try:
-        return cast(db, vote_id, v.raw, now)
+        return _commit(db, vote_id, el, v, now)
     except BallotRejected as exc:
         return exc
 
@@ -241,11 +312,15 @@ def _store_batch(
             by_election.setdefault(els[v.uuid].id, []).append(v)
     known: dict[int, set[str]] = {}
     last_seq: dict[tuple[int, str], int] = {}
-    trackers: dict[int, set[str]] = {}
+    on_board: dict[tuple[int, str], Receipt] = {}
     boards: dict[int, Board] = {}
-    for eid, vs in by_election.items():
+    by_id = {el.id: el for el in els.values()}
+    for eid in sorted(by_election):  # locks in id order: two batches cannot deadlock
+        vs = by_election[eid]
+        el = by_id[eid]
+        s.execute(select(models.Election.id).where(models.Election.id == eid).with_for_update(key_share=True))
         creds = sorted({v.credential for v in vs})
-        known[eid], trackers[eid] = set(), set()
+        known[eid] = set()
         for chunk in _chunks(creds, 500):
             known[eid].update(
                 s.scalars(
@@ -261,13 +336,12 @@ def _store_batch(
             ):
                 last_seq[(eid, cred)] = seq
         for chunk in _chunks(sorted({v.tracker for v in vs}), 500):
-            trackers[eid].update(
-                s.scalars(
-                    select(models.Ballot.tracker).where(
-                        models.Ballot.election_id == eid, models.Ballot.tracker.in_(chunk)
-                    )
+            for tracker, height in s.execute(
+                select(models.Ballot.tracker, models.Ballot.height).where(
+                    models.Ballot.election_id == eid, models.Ballot.tracker.in_(chunk)
                 )
-            )
+            ):
+                on_board[(eid, tracker)] = Receipt(tracker, el.local_id, el.uuid, height, resent=True)
         boards[eid] = Board(s, eid)
     outcomes: list[Receipt | BallotRejected] = []
     with s.no_autoflush:
@@ -277,14 +351,19 @@ def _store_batch(
                 continue
             el = els[v.uuid]
             eid = el.id
+            earlier = on_board.get((eid, v.tracker))
+            if earlier is not None:
+                outcomes.append(earlier)
+                continue
             seq = last_seq.get((eid, v.credential), 0)
-            refusal = _refusal(v.credential in known[eid], v.tracker in trackers[eid], seq, revote)
+            refusal = _refusal(v.credential in known[eid], seq, revote)
             if refusal is not None:
                 outcomes.append(refusal)
                 continue
-            outcomes.append(_append(s, boards[eid], el, v, seq + 1, now))
+            receipt = _append(s, boards[eid], el, v, seq + 1, now)
+            outcomes.append(receipt)
             last_seq[(eid, v.credential)] = seq + 1
-            trackers[eid].add(v.tracker)
+            on_board[(eid, v.tracker)] = Receipt(v.tracker, el.local_id, el.uuid, receipt.height, resent=True)
     return outcomes
 
 

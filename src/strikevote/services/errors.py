@@ -19,9 +19,15 @@ class NotFound(ServiceError):
     """No such vote, local or trustee."""
 
 
+class Unavailable(ServiceError):
+    """The database could not be reached, or kept refusing the transaction after retries; nothing was changed
+    and the same request may be made again later (the CLI's exit 3, the API's 503)."""
+
+
 class BallotRejected(ServiceError):
     """A ballot was refused; ``reason`` is a stable code (invalid, wrong-election, unknown-credential, revote,
-    duplicate, closed, not-open-yet)."""
+    duplicate, closed, not-open-yet, busy).  ``busy``: the database could not commit it after retries (nothing was
+    stored; try again).  An identical re-send is not refused: it gets the original receipt."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(f"ballot rejected ({reason}): {message}")
@@ -30,3 +36,7 @@ class BallotRejected(ServiceError):
 
 class TrusteeError(ServiceError):
     """A trustee step is refused: unknown trustee, wrong key file, invalid share."""
+
+
+class KeyFileError(TrusteeError):
+    """A trustee key file that cannot be read, or is not a trustee key file of this vote (bad input)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
@@ -28,6 +29,7 @@ from strikevote.report import build_result, write_report
 from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
+from strikevote.services.bundle_dir import check_bundle_dir, clear_bundle
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -58,13 +60,35 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
             try:
                 factors = combine(election, trustees, partials)
             except CombinationError as exc:
-                raise StateError(f"local {el.local_id}: {exc}") from None
+                missing = _missing_trustees(s, vote, _defn.trustees_k, el.local_id, set(partials), exc)
+                raise StateError(missing) from None
             result = decrypt_result(election, tally, factors, sized.total_weight)
             board = Board(s, el.id)
             board.add_event("Result", board.add_data(result_json(result)))
             out[el.local_id] = result
         vote.state = "tallied"
     return out
+
+
+def _missing_trustees(
+    s: Session, vote: models.Vote, k: int, local_id: str, decrypted: set[int], exc: Exception
+) -> str:
+    """Why a local cannot be decrypted yet, naming the trustees who have decrypted it and those still missing."""
+    seats = s.scalars(
+        select(models.Trustee).where(models.Trustee.vote_id == vote.id).order_by(models.Trustee.index)
+    ).all()
+    done = [f"{t.name} (#{t.index})" for t in seats if t.index in decrypted]
+    missing = [f"{t.name} (#{t.index})" for t in seats if t.index not in decrypted]
+    if len(done) >= k or not missing:  # enough shares, yet they do not combine: say what the combiner found
+        return f"local {local_id}: {exc}"
+    need = k - len(done)
+    who = ", ".join(missing)
+    still = who if need == len(missing) else f"any {need} of {who}"
+    return (
+        f"local {local_id}: {len(done)} of the {k} trustee decryptions needed "
+        f"({'by ' + ', '.join(done) if done else 'none yet'}); still missing: {still} "
+        "(each runs `strikevote trustee decrypt`)"
+    )
 
 
 def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +129,14 @@ def publish(
     verification: list[tuple[str, bool, str]] | None = None,
     closed_at: str = "",
 ) -> Outcome:
-    """Apply the rule to the decrypted counts and write the bundle."""
-    (out / "locals").mkdir(parents=True, exist_ok=True)
+    """Apply the rule to the decrypted counts and write the bundle into ``out``: a new or empty directory, or
+    this vote's previous bundle (replaced); anything else is refused before a byte is written."""
+    check_bundle_dir(out, vote_id)
     with db.begin() as s:
         vote, defn = load_vote(s, vote_id)
         require_state(vote, "tallied", "published")
+        clear_bundle(out)
+        (out / "locals").mkdir(parents=True, exist_ok=True)
         els = elections(s, vote_id)
         counts, locals_ = [], []
         for el in els:

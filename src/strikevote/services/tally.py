@@ -20,9 +20,11 @@ from strikevote.belenios.tally import (
     tally_json,
 )
 from strikevote.db import models
+from strikevote.db.engine import begin_write
 from strikevote.services.board import Board
-from strikevote.services.errors import StateError
-from strikevote.services.votes import elections, load_vote, require_state
+from strikevote.services.errors import StateError, Unavailable
+from strikevote.services.retry import retrying
+from strikevote.services.votes import elections, lock_vote, require_state
 
 
 def counted_ballots(s: Session, election_id: int) -> list[str]:
@@ -57,27 +59,35 @@ def close_and_tally(
         but only deliberately. Without ``now`` the window is not checked.
     :param early: close even though the window has not ended.
     """
-    counted: dict[str, int] = {}
-    with db.begin() as s:
-        vote, defn = load_vote(s, vote_id)
-        require_state(vote, "open")
-        if now is not None:
-            check_close_time(vote_id, defn.closes, defn.timezone, now, early=early)
-        vote.closed_at = now or datetime.now(UTC)
-        for el in elections(s, vote_id):
-            election = BelElection.parse(el.election_json)
-            g = election.group
-            tally = empty_tally(election)
-            raws = counted_ballots(s, el.id)
-            for raw in raws:
-                add_to_tally(g, tally, parse_ballot(g, raw).answers)
-            board = Board(s, el.id)
-            board.add_event("EndBallots")
-            h = board.add_data(tally_json(g, tally))
-            board.add_event("EncryptedTally", board.add_data(SizedTally(len(raws), len(raws), h).to_json()))
-            counted[el.local_id] = len(raws)
-        vote.state = "closed"
-    return counted
+
+    def close() -> dict[str, int]:
+        counted: dict[str, int] = {}
+        with begin_write(db) as s:
+            # Exclusive: waits for every cast holding the vote's shared lock to commit, and holds off new ones
+            # until the ballots are ended; the counted ballots and the chain tips are read after that, so every
+            # acknowledged ballot is in the tally and none can be acknowledged after it.
+            vote, defn = lock_vote(s, vote_id, exclusive=True)
+            require_state(vote, "open")
+            if now is not None:
+                check_close_time(vote_id, defn.closes, defn.timezone, now, early=early)
+            vote.closed_at = now or datetime.now(UTC)
+            for el in elections(s, vote_id):
+                election = BelElection.parse(el.election_json)
+                g = election.group
+                tally = empty_tally(election)
+                raws = counted_ballots(s, el.id)
+                for raw in raws:
+                    add_to_tally(g, tally, parse_ballot(g, raw).answers)
+                board = Board(s, el.id)
+                board.add_event("EndBallots")
+                h = board.add_data(tally_json(g, tally))
+                sized = SizedTally(len(raws), len(raws), h).to_json()
+                board.add_event("EncryptedTally", board.add_data(sized))
+                counted[el.local_id] = len(raws)
+            vote.state = "closed"
+        return counted
+
+    return retrying(close, lambda why: Unavailable(f"vote '{vote_id}' was not closed ({why}); try again"))
 
 
 def check_close_time(vote_id: str, closes: datetime, timezone: str, now: datetime, *, early: bool) -> None:

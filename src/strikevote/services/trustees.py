@@ -37,7 +37,7 @@ from strikevote.crypto.randomness import Randomness
 from strikevote.db import models
 from strikevote.rules.result_doc import election_description, vote_commitment
 from strikevote.services.board import Board, last_event_type
-from strikevote.services.errors import StateError, TrusteeError
+from strikevote.services.errors import KeyFileError, StateError, TrusteeError
 from strikevote.services.results import vote_header
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -54,14 +54,14 @@ def _read_key(path: Path, vote_id: str) -> dict[str, Any]:
     try:
         key = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise TrusteeError(f"{path}: cannot read the trustee key file ({exc})") from None
+        raise KeyFileError(f"{path}: cannot read the trustee key file ({exc})") from None
     if not isinstance(key, dict) or key.get("vote") != vote_id or not isinstance(key.get("index"), int):
-        raise TrusteeError(f"{path}: not a trustee key file of vote '{vote_id}'")
+        raise KeyFileError(f"{path}: not a trustee key file of vote '{vote_id}'")
     share = key.get("share")
     if not isinstance(key.get("seed"), str) or (
         share is not None and not (isinstance(share, str) and share.isascii() and share.isdigit())
     ):
-        raise TrusteeError(f"{path}: damaged trustee key file (seed or share malformed)")
+        raise KeyFileError(f"{path}: damaged trustee key file (seed or share malformed)")
     return key
 
 

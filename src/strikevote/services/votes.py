@@ -87,6 +87,24 @@ def load_vote(s: Session, vote_id: str) -> tuple[models.Vote, VoteDefinition]:
     return vote, _definition(vote.definition)
 
 
+def lock_vote(s: Session, vote_id: str, *, exclusive: bool) -> tuple[models.Vote, VoteDefinition]:
+    """Load the vote with its row locked until the transaction ends: shared (casting: casts do not wait for
+    each other) or exclusive (closing: waits for the casts in flight, and later casts wait for the close).
+
+    PostgreSQL: ``SELECT … FOR SHARE`` / ``FOR UPDATE``, which return the row as last committed.  SQLite has no
+    row locks: its writers take the database's write lock first (:func:`strikevote.db.engine.begin_write`).
+    """
+    vote = s.scalar(
+        select(models.Vote)
+        .where(models.Vote.id == vote_id)
+        .with_for_update(read=not exclusive)
+        .execution_options(populate_existing=True)
+    )
+    if vote is None:
+        raise NotFound(f"no vote '{vote_id}'")
+    return vote, _definition(vote.definition)
+
+
 @functools.lru_cache(maxsize=32)
 def _definition(stored: str) -> VoteDefinition:
     """Parsed once per stored text: the ballot box loads the vote on every cast (VoteDefinition is frozen)."""

@@ -22,6 +22,7 @@ from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
 from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
 from strikevote.verify.archive import verify_archive
 from strikevote.verify.checks import Report
+from strikevote.verify.layout import extra_files
 
 _MAX_DIFFS: Final = 20
 _ANNOUNCEMENT_RE: Final = re.compile(r'<p class="announcement" id="announcement">(.*?)</p>', re.S)
@@ -131,6 +132,14 @@ def _count_of(value: Any) -> int | None:
 
 def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
     report = Report(str(path))
+    strays = extra_files(path)
+    report.check(
+        "bundle.extra-files",
+        not strays,
+        f"the directory holds files beyond the bundle's items: {', '.join(strays)}"
+        if strays
+        else "the directory holds the bundle's items and nothing else",
+    )
     vote = _load_json(path / "vote.json")
     result = _load_json(path / "result.json")
     if not isinstance(result, dict):

@@ -1,7 +1,7 @@
 """mail: the durable outbox's states, the recipients of confirmations and reminders, members' language
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01
 
 ``outbox`` gains what the sender needs to resume after a crash without sending twice (kind, Message-ID, claim,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The vote server: FastAPI application, JSON API, booth and public pages, committee console."""
