@@ -1,6 +1,6 @@
 """A real SMTP server for the mail tests and the mail benchmark: aiosmtpd, on 127.0.0.1 and a free port.
 
-It keeps every accepted message (or, run as a script, appends each one's Message-ID to a file) and can be told
+It keeps every accepted message (or, run as a script, appends each one's Message-ID and arrival time to a file) and can be told
 to refuse: a reply per recipient address at RCPT, and replies to serve, in order, after DATA.
 
     python tests/integration/smtp_sink.py --ids FILE   # prints "PORT <n>" once listening; SIGTERM stops it
@@ -14,6 +14,7 @@ import signal
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +66,7 @@ class SinkHandler:
                 return self.data_replies.pop(0)
             content = envelope.original_content or envelope.content
             if self.ids_file is not None:
-                self.ids_file.write(message_id(content) + "\n")
+                self.ids_file.write(f"{message_id(content)} {time.time():.6f}\n")
                 self.ids_file.flush()
             else:
                 self.messages.append(Delivered(envelope.mail_from, list(envelope.rcpt_tos), content))

@@ -367,7 +367,7 @@ def test_sigkill_mid_run_then_restart_delivers_each_message_once(tmp_path: Path)
     finally:
         sink.terminate()
         sink.wait(10)
-    delivered = ids.read_text().split()
+    delivered = [line.split()[0] for line in ids.read_text().splitlines()]
     assert len(delivered) == 300 and len(set(delivered)) == 300  # none lost, none twice
     assert states(kit) == {"sent": 300}
 
