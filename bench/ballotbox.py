@@ -53,6 +53,8 @@ from strikevote.services import ballotbox, credentials, trustees, votes
 from strikevote.services.definition import parse_definition
 from strikevote.services.errors import BallotRejected
 
+PASSPHRASE = b"bench trustee passphrase"
+
 console = Console(width=None if sys.stdout.isatty() else 160)
 log = console.print
 TARGET = 200.0
@@ -168,11 +170,11 @@ def setup_vote(url: str, work: Path, members: int, args: argparse.Namespace) -> 
     called = votes.call_vote(db, defn, roll, now)
     keys = [work / f"trustee-{i}.key" for i in (1, 2, 3)]
     for i, k in enumerate(keys, start=1):
-        trustees.init_trustee(db, called.vote_id, i, k, rng)
+        trustees.init_trustee(db, called.vote_id, i, k, rng, passphrase=PASSPHRASE)
     for k in keys:
-        trustees.publish_polynomial(db, called.vote_id, k, rng)
+        trustees.publish_polynomial(db, called.vote_id, k, rng, passphrase=PASSPHRASE)
     for k in keys:
-        trustees.finish_trustee(db, called.vote_id, k, rng)
+        trustees.finish_trustee(db, called.vote_id, k, rng, passphrase=PASSPHRASE)
     trustees.setup_elections(db, called.vote_id, rng)
     letters = credentials.issue_credentials(db, called.vote_id, work / "outbox", rng, now)
     pyrng.shuffle(letters)

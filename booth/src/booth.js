@@ -8,8 +8,13 @@ import { CredentialError, InvalidInput } from "./crypto/errors.js";
 import { parseElection } from "./crypto/election.js";
 
 // --- the fragment goes first, before anything can fail ----------------------------------------------------------
-const fragment = location.hash.length > 1 ? location.hash.slice(1) : "";
-if (location.hash) history.replaceState(history.state, "", location.pathname + location.search);
+/** The URL fragment (#{election-uuid}/{credential}), removed from the address bar and the history entry. */
+function takeFragment() {
+  const fragment = location.hash.length > 1 ? location.hash.slice(1) : "";
+  if (location.hash) history.replaceState(history.state, "", location.pathname + location.search);
+  return fragment;
+}
+const fragment = takeFragment();
 
 const root = /** @type {HTMLElement} */ (document.getElementById("booth"));
 const voteId = root.dataset.vote || "";
@@ -318,7 +323,8 @@ for (const a of document.querySelectorAll(".lang-switch a")) {
 }
 
 // --- entry ------------------------------------------------------------------------------------------------------
-function enter() {
+/** @param {string} fragment */
+function enter(fragment) {
   if (!fragment) {
     show("credential");
     return;
@@ -350,4 +356,9 @@ function enter() {
   start(local, credential);
 }
 
-enter();
+enter(fragment);
+// The letter's link opened in a tab already showing the booth changes only the fragment: no new page load.
+window.addEventListener("hashchange", () => {
+  const again = takeFragment();
+  if (again) enter(again);
+});

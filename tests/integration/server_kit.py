@@ -6,6 +6,7 @@ Imported by the test modules of this directory (pytest puts the directory of a t
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -156,3 +157,28 @@ def post_ballot(client: httpx.Client, vote_id: str, raw: str | bytes, **kw: obje
     body = raw.encode() if isinstance(raw, str) else raw
     headers = {"content-type": "application/json", **kw.pop("headers", {})}  # type: ignore[dict-item]
     return client.post(f"/api/v1/votes/{vote_id}/ballots", content=body, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+def add_official(db_url: str, name: str, password: str) -> None:
+    proc = subprocess.run(
+        [str(STRIKEVOTE), "official", "add", name, "--db", db_url],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def csrf_of(page: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert m, page
+    return m.group(1)
+
+
+def login(c: httpx.Client, name: str, password: str) -> httpx.Response:
+    token = csrf_of(c.get("/console").text)
+    r = c.post("/console/login", data={"csrf_token": token, "username": name, "password": password})
+    assert r.status_code == 303, r.text
+    return r

@@ -82,3 +82,15 @@ def test_mail_bench_runs(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert [e["received"] for e in results["send"]] == [20, 40]
     assert results["kill_trials"][0]["lost"] == 0 and results["kill_trials"][0]["duplicated"] == 0
+
+
+def test_serve_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "serve.json"
+    run_bench(
+        "serve.py",
+        *("--ballots", "12", "--clients", "4", "--db", "sqlite", "--workers", "1", "--json", out),
+        tmp_path=tmp_path,
+    )
+    row = json.loads(out.read_text())["results"][0]
+    assert row["in_process"]["accepted"] == 12 and row["http_1"]["accepted"] == 12
+    assert row["http_1"]["statuses"] == {"201": 12}

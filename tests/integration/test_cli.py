@@ -4,6 +4,7 @@ and members would type it; and bad input giving one line on stderr and exit 2, r
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from strikevote.db.models import Election
 runner = CliRunner()
 
 
-def sv(*args: object, code: int = 0, env: dict[str, str] | None = None) -> Result:
-    result = runner.invoke(app, [str(a) for a in args], env=env)
+def sv(*args: object, code: int = 0, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    result = runner.invoke(app, [str(a) for a in args], env=env, input=input)
     crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
     assert not crashed, f"{args} raised {result.exception!r}\n{result.output}"
     assert result.exit_code == code, f"{args} exited {result.exit_code}, not {code}:\n{result.output}"
@@ -28,6 +29,42 @@ def sv(*args: object, code: int = 0, env: dict[str, str] | None = None) -> Resul
         assert lines and all(line.startswith("strikevote ") for line in lines), result.stderr
         assert "Traceback" not in result.output
     return result
+
+
+class Ceremony:
+    """Three trustees, each on their own machine (a directory of their own, no database): the committee
+    exports, each trustee runs the step from a copy of the export, the committee imports each message."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], vote: str = "cli-vote") -> None:
+        self.tmp, self.env, self.vote = tmp, env, vote
+        self.machines = [tmp / f"machine-{i}" for i in (1, 2, 3)]
+        for i, m in enumerate(self.machines, start=1):
+            m.mkdir()
+            (m / "passphrase").write_text(f"trustee {i}'s long passphrase\n")
+
+    def args(self, i: int, step: str) -> list[object]:
+        m = self.machines[i - 1]
+        return [
+            "--from",
+            m / f"export-{step}.json",
+            "--out",
+            m / f"{step}.msg",
+            "--passphrase-file",
+            m / "passphrase",
+        ]
+
+    def step(self, step: str, trustees: tuple[int, ...] = (1, 2, 3)) -> None:
+        export = self.tmp / f"export-{step}.json"
+        export.unlink(missing_ok=True)
+        sv("trustee", "export", self.vote, "--out", export, env=self.env)
+        for i in trustees:
+            m = self.machines[i - 1]
+            shutil.copy(export, m / export.name)  # carried to the trustee's machine
+            index = ["--index", i] if step == "init" else []
+            sv("trustee", step, *index, *self.args(i, step), "--key-file", m / "trustee.key")
+            assert (m / "trustee.key").stat().st_mode & 0o777 == 0o600
+            r = sv("trustee", "import", self.vote, m / f"{step}.msg", env=self.env)
+            assert "Imported" in r.stdout
 
 
 @pytest.fixture
@@ -48,14 +85,15 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     assert "Vote called: cli-vote" in r.stdout and "warning" in r.stdout  # locals under 10 members
     sv("vote", "create", "--vote-file", vote_file, "--roll", roll, "--db", db, code=2)  # same id twice
     sv("tally", "close", "cli-vote", env=env, code=1)  # not open: refused
-    keys = [tmp_path / f"t{i}.key" for i in (1, 2, 3)]
-    for i, key in enumerate(keys, start=1):
-        sv("trustee", "init", "cli-vote", "--index", i, "--key-file", key, env=env)
-    sv("trustee", "init", "cli-vote", "--index", 1, "--key-file", tmp_path / "again.key", env=env, code=1)
+    ceremony = Ceremony(tmp_path, env)
+    ceremony.step("init")
+    again = [*ceremony.args(1, "init")[:2], "--out", tmp_path / "again.msg", *ceremony.args(1, "init")[4:]]
+    sv("trustee", "init", "--index", 1, *again, "--key-file", tmp_path / "again.key")  # from the old export
+    r = sv("trustee", "import", "cli-vote", tmp_path / "again.msg", env=env, code=1)
+    assert "again.msg: trustee 1 already has a certificate" in r.stderr
     sv("vote", "setup", "cli-vote", env=env, code=1)  # polynomials missing
     for step in ("polynomial", "finish"):
-        for key in keys:
-            sv("trustee", step, "cli-vote", "--key-file", key, env=env)
+        ceremony.step(step)
     r = sv("vote", "setup", "cli-vote", env=env)
     assert "Trustees' fingerprint" in r.stdout
     r = sv("credentials", "issue", "cli-vote", "--outbox", tmp_path / "outbox", env=env)
@@ -76,22 +114,23 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
             sv("ballot", "make", "cli-vote", "--letter", letter, "--choice", choice, "--out", ballot, env=env)
         r = sv("ballot", "cast", "cli-vote", ballot, env=env)
         trackers.append(r.stdout.split()[-1])
-    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", env=env, code=1)
-    assert "duplicate" in r.stderr
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", env=env)  # a re-send: the same receipt
+    assert "already on the board" in r.stdout and trackers[0] in r.stdout
     r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-0.json", "--local", "80", env=env, code=1)
     assert "wrong-election" in r.stderr
     r = sv(
         "ballot",
         "make",
         "cli-vote",
-        "--credential",
-        "nope",
+        "--credential-file",
+        "-",
         "--local",
         "44",
         "--choice",
         "yes",
         env=env,
         code=2,
+        input="nope\n",
     )
     assert "credential" in r.stderr
 
@@ -101,13 +140,15 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     with open_db(db)() as s:
         election_json = s.query(Election).filter_by(local_id=last.name.split("-")[0]).one().election_json
     (tmp_path / "election.json").write_text(election_json)
+    cred_file = tmp_path / "credential.txt"
+    cred_file.write_text(credential + "\n")
     r = sv(
         "ballot",
         "make",
         "--election-json",
         tmp_path / "election.json",
-        "--credential",
-        credential,
+        "--credential-file",
+        cred_file,
         "--choice",
         "no",
     )
@@ -120,11 +161,27 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
     assert "--early" in r.stdout + r.stderr
     r = sv("tally", "close", "cli-vote", "--early", env=env)
     assert "TOTAL" in r.stdout
-    sv("ballot", "cast", "cli-vote", tmp_path / "ballot-1.json", env=env, code=1)  # closed
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "ballot-1.json", env=env)  # a re-send: its receipt
+    assert "already on the board" in r.stdout and trackers[1] in r.stdout
+    r = sv(
+        "ballot",
+        "make",
+        "--election-json",
+        tmp_path / "election.json",
+        "--credential",
+        credential,
+        "--choice",
+        "yes",
+    )
+    (tmp_path / "late.json").write_text(r.stdout)
+    r = sv("ballot", "cast", "cli-vote", tmp_path / "late.json", env=env, code=1)  # a new ballot: closed
+    assert "closed" in r.stderr
     sv("result", "decrypt", "cli-vote", env=env, code=1)  # no trustee has decrypted yet
-    sv("trustee", "decrypt", "cli-vote", "--key-file", keys[0], env=env)
-    sv("trustee", "decrypt", "cli-vote", "--key-file", tmp_path / "missing.key", env=env, code=2)
-    sv("trustee", "decrypt", "cli-vote", "--key-file", keys[2], env=env)
+    ceremony.step("decrypt", trustees=(1,))
+    missing = ["--key-file", tmp_path / "missing.key", "--out", tmp_path / "never.msg"]
+    r = sv("trustee", "decrypt", "--from", tmp_path / "export-decrypt.json", *missing, code=2)
+    assert "missing.key" in r.stderr
+    ceremony.step("decrypt", trustees=(3,))
     sv("result", "decrypt", "cli-vote", env=env)
     out = tmp_path / "bundle"
     r = sv("result", "publish", "cli-vote", "--out", out, "--jobs", 1, env=env)
@@ -161,8 +218,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, files: tuple[Path, Path
     r = sv("vote", "create", "--vote-file", vote_file, "--roll", roll, "--db", db, code=2)
     assert "'threshold'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = sv("roll", "check", tmp_path / "nowhere.csv", "--vote-file", vote_file, code=2)
-    r = sv("vote", "status", "no-such-vote", "--db", db, code=2)
-    assert "no vote 'no-such-vote'" in r.stderr
+    r = sv("vote", "status", "no-such-vote", "--db", db, code=2)  # nothing was created by the failed create
+    assert "no database at" in r.stderr and not (tmp_path / "sv.db").exists()
     r = sv("vote", "status", "x", "--db", f"sqlite:///{tmp_path / 'no' / 'dir' / 'sv.db'}", code=2)
     assert "database" in r.stderr
     sv("credentials", "issue", "x", "--db", db, code=2)  # neither --store nor --outbox

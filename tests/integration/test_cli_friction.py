@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
-from vote_kit import definition_dict, open_vote, toml_text, write_roll
+from vote_kit import PASSPHRASE, definition_dict, open_vote, toml_text, write_roll
 
 from strikevote.cli.main import app
 from strikevote.cli.tables import print_table
@@ -85,11 +85,11 @@ def test_garbage_key_file_is_bad_input_and_decrypt_names_the_missing_trustees(tm
     r = sv("result", "decrypt", kit.vote_id, "--db", db_url, code=1)
     assert "0 of the 2 trustee decryptions needed (none yet)" in r.stderr
     assert "still missing: any 2 of Trustee 1 (#1), Trustee 2 (#2), Trustee 3 (#3)" in r.stderr
-    trustees.partial_decrypt(db, kit.vote_id, kit.keys[1], SystemRandomness())
+    trustees.partial_decrypt(db, kit.vote_id, kit.keys[1], SystemRandomness(), passphrase=PASSPHRASE)
     r = sv("result", "decrypt", kit.vote_id, "--db", db_url, code=1)
     assert "1 of the 2 trustee decryptions needed (by Trustee 2 (#2))" in r.stderr
     assert "still missing: any 1 of Trustee 1 (#1), Trustee 3 (#3)" in r.stderr
-    trustees.partial_decrypt(db, kit.vote_id, kit.keys[2], SystemRandomness())
+    trustees.partial_decrypt(db, kit.vote_id, kit.keys[2], SystemRandomness(), passphrase=PASSPHRASE)
     sv("result", "decrypt", kit.vote_id, "--db", db_url)
 
 

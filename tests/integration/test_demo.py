@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from strikevote.cli.ballot_cmd import read_letter
 from strikevote.cli.main import app
 from strikevote.demo.scenario import load_scenario
+from strikevote.trustee import keyfile
 
 runner = CliRunner()
 
@@ -70,15 +71,19 @@ def flat(text: str) -> str:
 def assert_public_bundle(out: Path, local_ids: set[str], private: Path) -> None:
     """``out`` holds the four public items and nothing else; no private byte of ``private`` is in it."""
     assert {x.name for x in out.iterdir()} == PUBLIC
-    assert {x.name for x in (out / "locals").iterdir()} == {f"{lid}.bel" for lid in local_ids}
+    assert {x.name for x in (out / "locals").iterdir()} == {
+        f"{lid}.{ext}" for lid in local_ids for ext in ("bel", "proofs.json")
+    }
     assert all(x.is_file() for x in out.rglob("*") if x.name != "locals")
     published = b"".join(x.read_bytes() for x in out.rglob("*") if x.is_file())
     letters = sorted((private / "outbox").glob("*.eml"))
     for letter in letters:
         assert read_letter(letter).credential.encode() not in published, letter.name
     for key in (private / "trustees").glob("*.key"):
-        secrets = json.loads(key.read_text())
-        assert secrets["seed"].encode() not in published, key.name
+        passphrase = key.with_suffix(".passphrase").read_text().strip().encode()
+        secrets = keyfile.open_key(key, passphrase, json.loads(key.read_text())["vote"])
+        assert secrets.seed.encode() not in published, key.name
+        assert secrets.seed.encode() not in key.read_bytes(), key.name  # the key file is encrypted
     emails = [row.split(",")[2] for row in (private / "roll.csv").read_text().splitlines()[1:]]
     assert [e for e in emails if e and e.encode() in published] == []
 
@@ -106,7 +111,10 @@ def test_demo_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert_public_bundle(out, set(LOCALS), private)
     # the private material, all of it, in the private directory
     assert private.stat().st_mode & 0o777 == 0o700
-    assert sorted(x.name for x in (private / "trustees").iterdir()) == [f"trustee-{i}.key" for i in (1, 2, 3)]
+    assert sorted(x.name for x in (private / "trustees").iterdir()) == [
+        f"trustee-{i}.{ext}" for i in (1, 2, 3) for ext in ("key", "passphrase")
+    ]
+    assert all(x.stat().st_mode & 0o777 == 0o600 for x in (private / "trustees").iterdir())
     assert len(list((private / "outbox").glob("*.eml"))) == sum(p[0] for p in LOCALS.values())
     assert (private / "roll.csv").is_file() and (private / "PRIVATE-README.txt").is_file()
     assert not (private / "strikevote.db").exists()  # --db given: no SQLite file of the demo's own

@@ -3,6 +3,8 @@ trustees' refusals (DESIGN.md §10): every refusal is typed and leaves everythin
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from vote_kit import (
     NOW,
+    PASSPHRASE,
     Kit,
     archive_trackers,
     belenios_verify,
@@ -23,6 +26,7 @@ from vote_kit import (
 )
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.strong_proofs import proofs_json, prove_partial
 from strikevote.belenios.tally import compute_factor
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
@@ -34,6 +38,7 @@ from strikevote.services.definition import load_definition
 from strikevote.services.errors import BallotRejected, DefinitionError, StateError, TrusteeError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections
+from strikevote.trustee import keyfile
 from strikevote.verify.bundle import verify_bundle
 
 # Local 44: 5 yes, 2 no, 1 abstains; local 80: 3 yes, 3 no, 2 abstain.
@@ -55,7 +60,9 @@ def run_to_bundle(
         tally.close_and_tally(kit.db, kit.vote_id)
     rng = SystemRandomness()
     for i in decrypting:
-        assert trustees.partial_decrypt(kit.db, kit.vote_id, kit.keys[i - 1], rng) == len(kit.elections)
+        assert trustees.partial_decrypt(
+            kit.db, kit.vote_id, kit.keys[i - 1], rng, passphrase=PASSPHRASE
+        ) == len(kit.elections)
     counts = results.decrypt_results(kit.db, kit.vote_id)
     outcome = results.publish(kit.db, kit.vote_id, out)
     report = verify_bundle(out, jobs=1)
@@ -201,30 +208,38 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
     ballotbox.cast(db, kit.vote_id, kit.ballot(kit.letters_of("80")[0], False), NOW)
     rng = SystemRandomness()
     with pytest.raises(StateError):  # nothing to decrypt before the close
-        trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng)
+        trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng, passphrase=PASSPHRASE)
     tally.close_and_tally(db, kit.vote_id)
-    key1 = json.loads(kit.keys[0].read_text())
+    key1 = keyfile.open_key(kit.keys[0], PASSPHRASE, kit.vote_id)
+    assert key1.share is not None
 
     def forged(name: str, **changes: object) -> Path:
+        """A key file, properly encrypted under the right passphrase, holding other contents."""
         path = tmp_path / name
-        path.write_text(json.dumps({**key1, **changes}))
+        keyfile.create(path, dataclasses.replace(key1, **changes), PASSPHRASE)  # type: ignore[arg-type]
         return path
 
-    wrong_share = forged("wrong-share.key", share=str(int(key1["share"]) + 1))
-    for bad in (
-        wrong_share,
-        forged("index-4.key", index=4),
-        forged("index-0.key", index=0),
-        forged("index-2.key", index=2),  # trustee 1's share under trustee 2's name
-        _without(tmp_path, key1, "share"),
-        forged("share-text.key", share="one"),
-        forged("share-list.key", share=[1]),
-        forged("index-text.key", index="1"),
-        other.keys[0],  # a trustee of another vote
+    altered = tmp_path / "altered.key"
+    doc = json.loads(kit.keys[0].read_text())
+    box = bytearray(base64.b64decode(doc["box"]))
+    box[-1] ^= 1
+    altered.write_text(json.dumps({**doc, "box": base64.b64encode(bytes(box)).decode()}))
+    truncated = tmp_path / "truncated.key"
+    truncated.write_bytes(kit.keys[0].read_bytes()[:100])
+    for bad, passphrase in (
+        (forged("wrong-share.key", share=key1.share + 1), PASSPHRASE),
+        (forged("index-4.key", index=4), PASSPHRASE),
+        (forged("index-0.key", index=0), PASSPHRASE),
+        (forged("index-2.key", index=2), PASSPHRASE),  # trustee 1's share under trustee 2's name
+        (forged("no-share.key", share=None), PASSPHRASE),
+        (kit.keys[0], b"not the passphrase"),
+        (altered, PASSPHRASE),
+        (truncated, PASSPHRASE),
+        (other.keys[0], PASSPHRASE),  # a trustee of another vote
     ):
         before = board_state(db)
-        with pytest.raises(TrusteeError):
-            trustees.partial_decrypt(db, kit.vote_id, bad, rng)
+        with pytest.raises(TrusteeError, match=bad.name):
+            trustees.partial_decrypt(db, kit.vote_id, bad, rng, passphrase=passphrase)
         assert board_state(db) == before, bad.name
 
     # A correct decryption factor, offered under another owner's name or an owner outside 1..n.
@@ -232,22 +247,24 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
         el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
         election = BelElection.parse(el.election_json)
         enc, _ = encrypted_tally_of(s, el, election)
-        raw = compute_factor(election, enc, int(key1["share"]), rng).to_json(election.group)
+        pd = compute_factor(election, enc, key1.share, rng)
+        raw = pd.to_json(election.group)
     for owner in (0, 2, 4, -1):
+        strong = proofs_json(prove_partial(election, enc, key1.share, owner, pd, rng))
         before = board_state(db)
         with pytest.raises(TrusteeError), db.begin() as s:
             el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
-            trustees.store_partial_decryption(s, el, election, enc, owner, raw)
+            trustees.store_partial_decryption(s, el, election, enc, owner, raw, strong)
         assert board_state(db) == before, owner
     with pytest.raises(StateError):  # one real trustee is not enough
         results.decrypt_results(db, kit.vote_id)
 
-    assert trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng) == 2
+    assert trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng, passphrase=PASSPHRASE) == 2
     before = board_state(db)
     with pytest.raises(TrusteeError):  # once only
-        trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng)
+        trustees.partial_decrypt(db, kit.vote_id, kit.keys[0], rng, passphrase=PASSPHRASE)
     assert board_state(db) == before
-    trustees.partial_decrypt(db, kit.vote_id, kit.keys[1], rng)
+    trustees.partial_decrypt(db, kit.vote_id, kit.keys[1], rng, passphrase=PASSPHRASE)
     assert results.decrypt_results(db, kit.vote_id) == {"44": [[1, 0]], "80": [[0, 1]]}
 
 
@@ -256,12 +273,6 @@ def test_a_local_where_nobody_voted_gets_a_zero_result(tmp_path: Path) -> None:
     ballotbox.cast(kit.db, kit.vote_id, kit.ballot(kit.letters_of("44")[0], True), NOW)
     counts = run_to_bundle(kit, tmp_path / "bundle")
     assert counts == {"44": [[1, 0]], "80": [[0, 0]]}
-
-
-def _without(tmp_path: Path, key: dict[str, object], field: str) -> Path:
-    path = tmp_path / f"no-{field}.key"
-    path.write_text(json.dumps({k: v for k, v in key.items() if k != field}))
-    return path
 
 
 BAD_DEFINITIONS = [

@@ -29,6 +29,7 @@ from strikevote.services.credentials import Letter
 from strikevote.services.definition import VoteDefinition, parse_definition
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+PASSPHRASE = b"integration test trustee passphrase"  # every simulated trustee key file's
 CUTOFF = (NOW - timedelta(days=1)).date()
 LOCALS = {"44": 8, "80": 8}
 
@@ -41,6 +42,7 @@ def definition_dict(
     n: int = 3,
     k: int = 2,
     rule: str = "articles-iatse",
+    group: str = "Ed25519",
 ) -> dict[str, Any]:
     return {
         "id": vote_id,
@@ -48,7 +50,7 @@ def definition_dict(
         "title": "Strike authorization vote",
         "kind": "strike-authorization",
         "question": "Do you authorize a strike?",
-        "group": "Ed25519",
+        "group": group,
         "revote": revote,
         "rule": rule,
         "notice": (NOW - timedelta(days=30)).date(),
@@ -138,13 +140,14 @@ def open_vote(
     extra: dict[str, Any] | None = None,
     roll_hook: Callable[[Path], None] | None = None,
     store: CAStore | None = None,
+    group: str = "Ed25519",
 ) -> Kit:
     """``extra``: more keys of the definition (``mail``, ``reminders``, ``eligibility``); ``roll_hook`` edits
     the roll file before it is loaded; ``store``: issue into the credential authority's store."""
     sizes = sizes or LOCALS
     work = tmp / vote_id
     work.mkdir(parents=True, exist_ok=True)
-    raw = definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k)
+    raw = definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k, group=group)
     for key, value in (extra or {}).items():
         raw[key] = {**raw[key], **value} if isinstance(raw.get(key), dict) else value
     defn = parse_definition(raw, vote_id)
@@ -158,11 +161,11 @@ def open_vote(
     rng = SystemRandomness()
     keys = [work / f"trustee-{i}.key" for i in range(1, n + 1)]
     for i, key in enumerate(keys, start=1):
-        trustees.init_trustee(db, vote_id, i, key, rng)
+        trustees.init_trustee(db, vote_id, i, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.publish_polynomial(db, vote_id, key, rng)
+        trustees.publish_polynomial(db, vote_id, key, rng, passphrase=PASSPHRASE)
     for key in keys:
-        trustees.finish_trustee(db, vote_id, key, rng)
+        trustees.finish_trustee(db, vote_id, key, rng, passphrase=PASSPHRASE)
     trustees.setup_elections(db, vote_id, rng)
     kit = Kit(db, vote_id, defn, work, keys)
     with db() as s:

@@ -24,6 +24,7 @@ from strikevote.services.definition import VoteDefinition, parse_definition
 from strikevote.services.errors import StateError
 
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
+PASSPHRASE = b"unit test trustee passphrase"
 VOTE = "unit-vote"
 
 
@@ -57,9 +58,9 @@ def db(tmp_path: Path) -> sessionmaker[Session]:
     rng = SystemRandomness()
     votes.call_vote(sm, definition(), roll(), NOW)
     key = tmp_path / "trustee-1.key"
-    trustees.init_trustee(sm, VOTE, 1, key, rng)
-    trustees.publish_polynomial(sm, VOTE, key, rng)
-    trustees.finish_trustee(sm, VOTE, key, rng)
+    trustees.init_trustee(sm, VOTE, 1, key, rng, passphrase=PASSPHRASE)
+    trustees.publish_polynomial(sm, VOTE, key, rng, passphrase=PASSPHRASE)
+    trustees.finish_trustee(sm, VOTE, key, rng, passphrase=PASSPHRASE)
     trustees.setup_elections(sm, VOTE, rng)
     return sm
 

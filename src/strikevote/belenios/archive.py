@@ -18,6 +18,7 @@ from typing import BinaryIO, Literal
 
 from strikevote.belenios.codec import check_object, dumps, get_int, loads
 from strikevote.belenios.errors import ArchiveError, FormatError
+from strikevote.belenios.files import open_regular
 
 BLOCK = 512
 EVENT_TYPES = (
@@ -114,7 +115,7 @@ def _is_hex_hash(s: object) -> bool:
 def read_records(path: Path) -> Iterator[Record]:
     """Stream the records of an archive; raises ArchiveError if it is not a readable Belenios archive."""
     try:
-        f: BinaryIO = open(path, "rb")
+        f: BinaryIO = open_regular(path)
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot open ({exc.strerror})") from None
     try:

@@ -218,6 +218,8 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
     """The names of the failed checks of a Pedersen group (empty when valid)."""
     failed: list[str] = []
     n = len(p.certs)
+    if pedersen_dialect(p) is None:
+        failed.append("trustees.pedersen-dialect")
     for i, (cert, keys) in enumerate(zip(p.certs, p.cert_keys, strict=True)):
         context_ok = keys.context is None or keys.context == {
             "group": group.name,
@@ -250,6 +252,22 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
         if not ok:
             failed.append(f"trustees.pedersen-verification-key[{i + 1}]")
     return failed
+
+
+def pedersen_dialect(p: Pedersen) -> str | None:
+    """``"2.0"`` (no certificate context, no ``signatures``, no verification-key signature), ``"3.0"`` (all of
+    them) or None for a mixture: stripping the 3.0 signatures while keeping the contexts is a downgrade, which
+    belenios-tool 3.0 refuses too."""
+    marks = [
+        *(k.context is not None for k in p.cert_keys),
+        p.signatures is not None,
+        *(v.signature is not None for v in p.verification_keys),
+    ]
+    if all(marks):
+        return "3.0"
+    if not any(marks):
+        return "2.0"
+    return None
 
 
 def combined_public_key(group: Group[Any], trustees: Sequence[TrusteeKind]) -> Any:

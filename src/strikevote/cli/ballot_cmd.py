@@ -18,17 +18,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from strikevote.belenios.ballot import create_ballot
 from strikevote.belenios.election import Election as BelElection
 from strikevote.cli.common import DEFAULT_DB, EXIT_USAGE, DbOption, database, fail, handled, out_console
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import SystemRandomness
-from strikevote.db import models
-from strikevote.services import ballotbox
-from strikevote.services.errors import NotFound
-from strikevote.services.votes import load_vote
+from strikevote.services import ballotbox, public
 
 app = typer.Typer(help="Ballots: make one (member side) and cast it (ballot box).", no_args_is_help=True)
 
@@ -78,8 +74,13 @@ def make(
     letter: Annotated[
         Path | None, typer.Option("--letter", help="Your credential letter (.eml): credential and election.")
     ] = None,
-    credential: Annotated[
-        str | None, typer.Option("--credential", help="Your private credential, XXXXX-XXXXXX-XXXXX-XXXXXX.")
+    credential_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--credential-file",
+            help="A file holding your private credential ('-' for stdin). Without it or --letter you are asked "
+            "for it (never on the command line, where other users of the machine can read it).",
+        ),
     ] = None,
     local: Annotated[str | None, typer.Option("--local", help="Your local's id.")] = None,
     election_json: Annotated[
@@ -99,9 +100,9 @@ def make(
                 from_letter = read_letter(letter)
             except ValueError as exc:
                 raise fail("ballot make", str(exc), EXIT_USAGE) from None
-        secret_text = credential or (from_letter.credential if from_letter else None)
-        if secret_text is None:
-            raise fail("ballot make", "give --letter FILE or --credential C", EXIT_USAGE)
+        if from_letter is not None and credential_file is not None:
+            raise fail("ballot make", "give --letter FILE or --credential-file FILE, not both", EXIT_USAGE)
+        secret_text = from_letter.credential if from_letter else _read_credential(credential_file)
         election = _election(
             vote, local, election_json, from_letter.election_uuid if from_letter else None, db
         )
@@ -123,6 +124,23 @@ def make(
             sys.stdout.write(ballot.raw + "\n")
 
 
+def _read_credential(path: Path | None) -> str:
+    """The private credential from a file, stdin ('-') or a hidden prompt: never from argv."""
+    if path is None:
+        text = typer.prompt("Your private credential", hide_input=True, err=True)
+    elif str(path) == "-":
+        text = sys.stdin.readline()
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail("ballot make", f"{path}: cannot read the credential ({exc})", EXIT_USAGE) from None
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    if len(lines) != 1:
+        raise fail("ballot make", f"{path or 'prompt'}: expected one line holding the credential", EXIT_USAGE)
+    return lines[0]
+
+
 def _election(
     vote: str | None, local: str | None, election_json: Path | None, uuid: str | None, db: str
 ) -> BelElection:
@@ -132,18 +150,8 @@ def _election(
         raise fail("ballot make", "give --local L (or --letter FILE)", EXIT_USAGE)
     if vote is None and (local is not None or uuid is None):
         raise fail("ballot make", "give the VOTE id (or --election-json FILE)", EXIT_USAGE)
-    with database(db) as sm, sm() as s:
-        if vote is not None:
-            load_vote(s, vote)
-        if vote is not None and local is not None:
-            return BelElection.parse(ballotbox.find_election(s, vote, local).election_json)
-        query = select(models.Election).where(models.Election.uuid == uuid)
-        if vote is not None:
-            query = query.where(models.Election.vote_id == vote)
-        found = s.scalar(query)
-        if found is None:
-            raise NotFound(f"no election {uuid}" + (f" in vote '{vote}'" if vote else ""))
-        return BelElection.parse(found.election_json)
+    with database(db) as sm:
+        return BelElection.parse(public.find_election_json(sm, vote, local, uuid))
 
 
 @app.command("cast")
@@ -160,7 +168,10 @@ def cast(
         raw = sys.stdin.read() if str(ballot) == "-" else ballot.read_text(encoding="utf-8")
         with database(db) as sm:
             receipt = ballotbox.cast(sm, vote, raw.strip(), datetime.now(UTC), local_id=local)
-    out_console().print(
-        f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid}).\n"
-        f"Your receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]"
+    first = (
+        f"This ballot was already on the board of local {receipt.local_id} (election {receipt.election_uuid}, "
+        f"event {receipt.height}); nothing was added."
+        if receipt.resent
+        else f"Ballot accepted for local {receipt.local_id} (election {receipt.election_uuid})."
     )
+    out_console().print(f"{first}\nYour receipt (smart ballot tracker): [bold]{receipt.tracker}[/bold]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +65,7 @@ def serve(
     url = (public_url or f"http://{host}:{port}").rstrip("/")
     if demo:
         db = _demo(console, url)
-    with handled("serve"), database(db):
+    with handled("serve"), database(db, create=True):
         pass  # migrated once, before any worker starts
     os.environ[ENV_DB] = db
     os.environ[ENV_SECRET] = os.environ.get(ENV_SECRET) or secrets.token_urlsafe(32)
@@ -76,6 +77,8 @@ def serve(
     console.print(
         f"strikevote serving on {url}  (API docs {url}/api/docs; {workers} worker(s))", highlight=False
     )
+    # uvicorn drains, then re-raises the signal it caught: this handler turns that into a clean exit (0).
+    signal.signal(signal.SIGTERM, _drained)
     uvicorn.run(
         "strikevote.web.app:app_from_env",
         factory=True,
@@ -83,10 +86,16 @@ def serve(
         port=port,
         workers=workers,
         timeout_graceful_shutdown=drain,
+        # a worker busy importing on a loaded machine is not dead: the default 5 s restarts it in a loop
+        timeout_worker_healthcheck=60,
         access_log=access_log,
         server_header=False,
         log_level="info",
     )
+
+
+def _drained(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _demo(console: Console, url: str) -> str:

@@ -21,6 +21,12 @@ from strikevote.crypto.errors import CryptoError
 from strikevote.verify.checks import Report
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+BARE_ARCHIVE_WARNING = (
+    "[yellow]warning:[/yellow] Belenios decryption proofs do not bind the ciphertext they decrypt: a trustee "
+    "who also controls the last counted ballot can publish a false result that passes these checks, so the "
+    "result of a bare .bel archive is only as trustworthy as its trustees. Verify the whole bundle "
+    "(strikevote verify DIR), whose strong decryption proofs rule this out."
+)
 
 
 def verify(
@@ -36,6 +42,15 @@ def verify(
             help="Exit 1 if an archive stops before its Result (an election still in progress).",
         ),
     ] = False,
+    credentials_fingerprint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--credentials-fingerprint",
+            metavar="LOCAL=FP",
+            help="A local's credential fingerprint obtained out of band (e.g. from a letter); repeatable. "
+            "For a single .bel archive LOCAL may be anything.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a vote bundle or a Belenios archive independently of whoever produced it."""
     err = Console(stderr=True, soft_wrap=True)
@@ -43,8 +58,20 @@ def verify(
     if not path.exists():
         typer.echo(f"strikevote verify: {path}: no such file or directory", err=True)
         raise typer.Exit(EXIT_UNREADABLE)
+    if not (path.is_dir() or path.is_file()):  # a named pipe would block the reader; a device, worse
+        typer.echo(f"strikevote verify: {path}: not a regular file or a directory", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
+    fingerprints: dict[str, str] = {}
+    for item in credentials_fingerprint or []:
+        lid, sep, fp = item.partition("=")
+        if not sep or not lid or not fp:
+            typer.echo(f"strikevote verify: --credentials-fingerprint {item!r}: expected LOCAL=FP", err=True)
+            raise typer.Exit(EXIT_UNREADABLE)
+        fingerprints[lid] = fp
     try:
-        report = _run(path, jobs, show_progress=not quiet and sys.stderr.isatty(), console=err)
+        report = _run(
+            path, jobs, show_progress=not quiet and sys.stderr.isatty(), console=err, fps=fingerprints
+        )
     except (ArchiveError, UnreadableError) as exc:
         typer.echo(f"strikevote verify: unreadable: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_UNREADABLE) from None
@@ -70,6 +97,8 @@ def verify(
             highlight=False,
         )
         raise typer.Exit(EXIT_INVALID if require_complete else EXIT_VALID)
+    if not path.is_dir():
+        out.print(BARE_ARCHIVE_WARNING, highlight=False)
     if report.valid:
         out.print(
             f"[bold green]VALID[/bold green] {path}: {len(report.checks)} checks passed", highlight=False
@@ -84,16 +113,27 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _run(path: Path, jobs: int | None, *, show_progress: bool, console: Console) -> Report:
+def _run(
+    path: Path, jobs: int | None, *, show_progress: bool, console: Console, fps: dict[str, str]
+) -> Report:
     if path.is_dir():
         from strikevote.verify.bundle import verify_bundle
 
-        return verify_bundle(path, jobs=jobs)
+        return verify_bundle(path, jobs=jobs, credentials_fingerprints=fps)
     from strikevote.verify.archive import verify_archive
 
     if not show_progress:
-        return verify_archive(path, jobs=jobs)[0]
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
-        task = bar.add_task(f"verifying {path.name}", total=None)
-        return verify_archive(path, jobs=jobs, progress=lambda i: bar.update(task, completed=i))[0]
+        report, facts = verify_archive(path, jobs=jobs)
+    else:
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
+            task = bar.add_task(f"verifying {path.name}", total=None)
+            report, facts = verify_archive(path, jobs=jobs, progress=lambda i: bar.update(task, completed=i))
+    for lid, fp in sorted(fps.items()):
+        got = facts.credentials_fingerprint
+        report.check(
+            "credentials.fingerprint",
+            got == fp,
+            f"{lid}: credential fingerprint {got} " + ("is the one given" if got == fp else f"is not {fp}"),
+        )
+    return report

@@ -33,7 +33,7 @@ def create(
     with handled("vote create"):
         defn = load_definition(vote_file)
         members = load_roll(roll, {x.id for x in defn.locals})
-        with database(db) as sm:
+        with database(db, create=True) as sm:
             called = votes.call_vote(sm, defn, members, datetime.now(UTC).replace(microsecond=0))
     console.print(readiness_table(readiness_rows(called.snapshot, [x.id for x in defn.locals])))
     for w in (*members.warnings, *called.warnings):

@@ -45,6 +45,15 @@ class Group(ABC, Generic[E]):
     @abstractmethod
     def inv(self, a: E) -> E: ...
 
+    # --- secret exponents ----------------------------------------------------------------------------------
+    # Every exponent that is a secret (a trustee's key or share, a credential secret, a nonce, a proof
+    # commitment) goes through these: implementations make them constant time.  Ed25519 (libsodium) already is.
+    def pow_secret(self, a: E, k: int) -> E:
+        return self.pow(a, k)
+
+    def g_pow_secret(self, k: int) -> E:
+        return self.g_pow(k)
+
     def pow2(self, a: E, x: int, b: E, y: int) -> E:
         """a^x · b^y, the shape of every Σ-protocol commitment."""
         return self.mul(self.pow(a, x), self.pow(b, y))

@@ -121,6 +121,15 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("election_id", "hash"),)
 
 
+class DecryptionProof(Base):
+    """A trustee's strong decryption proofs for one local (strikevote's, beside its Belenios PartialDecryption)."""
+
+    __tablename__ = "decryption_proofs"
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    owner: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[str] = mapped_column(Text)  # JSON: one proof per question per answer
+
+
 class Ballot(Base):
     __tablename__ = "ballots"
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), primary_key=True)

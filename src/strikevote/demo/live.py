@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.crypto.randomness import Randomness, SystemRandomness
+from strikevote.demo.runner import demo_passphrase
 from strikevote.roll import generate_roll, load_roll, write_roll_csv
 from strikevote.services import credentials, trustees, votes
 from strikevote.services.credentials import Letter
@@ -34,6 +35,7 @@ class LiveVote:
     letters: list[Letter]
     keys: list[Path]
     work: Path
+    passphrases: dict[Path, bytes]  # each simulated trustee's key file passphrase (kept beside it, mode 0600)
 
 
 def definition(
@@ -100,15 +102,16 @@ def open_vote(
     kdir = work / "trustees"
     kdir.mkdir(mode=0o700, exist_ok=True)
     keys = [kdir / f"trustee-{i}.key" for i in (1, 2, 3)]
+    phrases = {key: demo_passphrase(key.with_suffix(".passphrase")) for key in keys}
     for i, key in enumerate(keys, start=1):
-        trustees.init_trustee(db, called.vote_id, i, key, rng)
+        trustees.init_trustee(db, called.vote_id, i, key, rng, passphrase=phrases[key])
     for key in keys:
-        trustees.publish_polynomial(db, called.vote_id, key, rng)
+        trustees.publish_polynomial(db, called.vote_id, key, rng, passphrase=phrases[key])
     for key in keys:
-        trustees.finish_trustee(db, called.vote_id, key, rng)
+        trustees.finish_trustee(db, called.vote_id, key, rng, passphrase=phrases[key])
     trustees.setup_elections(db, called.vote_id, rng)
     letters = credentials.issue_credentials(db, called.vote_id, work / "outbox", rng, now)
-    return LiveVote(called.vote_id, letters, keys, work)
+    return LiveVote(called.vote_id, letters, keys, work, phrases)
 
 
 def booth_link(public_url: str, vote_id: str, letter: Letter) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -55,7 +56,8 @@ PRIVATE - DO NOT PUBLISH OR SHARE THIS DIRECTORY.
 Written by `strikevote demo` next to the public bundle {out}
 (which holds only vote.json, locals/, result.json and report.html: publish that one).
 
-  trustees/*.key  the trustees' decryption key shares: any two of them decrypt every ballot
+  trustees/*.key  the trustees' decryption key shares (encrypted): any two of them decrypt every ballot
+  trustees/*.passphrase  the passphrase of each key file (a real trustee never writes it down beside it)
   outbox/*.eml    every member's credential letter: whoever holds one can cast that member's ballot
   roll.csv        the roll: members' names and emails
   strikevote.db   the demo's database (when no --db was given): the roll and the vote's state
@@ -80,11 +82,13 @@ class DemoOutcome:
     rejected: int = 0
 
 
-def _ballot_job(args: tuple[str, str, str, int, int]) -> str:
+def _ballot_job(args: tuple[str, str, str, int, int | None]) -> str:
+    """One member's ballot; its randomness is the OS CSPRNG unless the demo was given --seed."""
     election_json, uuid, credential, yes, seed = args
     election = _election(election_json)
     secret = derive_secret(election.group, uuid, credential)
-    return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], DeterministicRandomness(seed)).raw
+    rng = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
+    return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], rng).raw
 
 
 _ELECTIONS: dict[str, BelElection] = {}
@@ -95,6 +99,16 @@ def _election(raw: str) -> BelElection:
     if e is None:
         e = _ELECTIONS[raw] = BelElection.parse(raw)
     return e
+
+
+def demo_passphrase(path: Path) -> bytes:
+    """A random passphrase for a simulated trustee's key file, kept next to it (mode 0600): a real trustee
+    keeps theirs in their head, never beside the key."""
+    phrase = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(phrase + "\n")
+    return phrase.encode()
 
 
 def definition_for(s: Scenario, group: str, now: datetime) -> dict[str, Any]:
@@ -177,7 +191,9 @@ def run_demo(
         for name in DB_FILES:
             (private / name).unlink(missing_ok=True)
     rng: Any = DeterministicRandomness(seed) if seed is not None else SystemRandomness()
-    pyrng = random.Random(seed if seed is not None else random.SystemRandom().random())
+    # who votes what, and the roll: reproducible with --seed, else from the OS CSPRNG (never Mersenne Twister
+    # seeded from 53 bits, which would make every ballot's randomness guessable)
+    pyrng = random.Random(seed) if seed is not None else random.SystemRandom()
     now = datetime.now(UTC).replace(microsecond=0)
     timings: dict[str, float] = {}
 
@@ -217,15 +233,16 @@ def run_demo(
             kdir = private / "trustees"
             kdir.mkdir(mode=0o700)
             keys = [kdir / f"trustee-{i}.key" for i in (1, 2, 3)]
+            passphrases = {k: demo_passphrase(k.with_suffix(".passphrase")) for k in keys}
             t = progress.add_task("Trustees' key ceremony (2 of 3)", total=10)
             for i, k in enumerate(keys, start=1):
-                trustees.init_trustee(db, called.vote_id, i, k, rng)
+                trustees.init_trustee(db, called.vote_id, i, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             for k in keys:
-                trustees.publish_polynomial(db, called.vote_id, k, rng)
+                trustees.publish_polynomial(db, called.vote_id, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             for k in keys:
-                trustees.finish_trustee(db, called.vote_id, k, rng)
+                trustees.finish_trustee(db, called.vote_id, k, rng, passphrase=passphrases[k])
                 progress.advance(t)
             trustees.setup_elections(db, called.vote_id, rng)
             progress.advance(t)
@@ -240,7 +257,7 @@ def run_demo(
         plan = {x.id: x for x in scenario.locals}
         with db.begin() as s:
             els = {el.local_id: el.election_json for el in votes.elections(s, called.vote_id)}
-        jobs_args: list[tuple[str, str, str, int, int]] = []
+        jobs_args: list[tuple[str, str, str, int, int | None]] = []
         by_local: dict[str, list[Any]] = {}
         for letter in letters:
             by_local.setdefault(letter.local_id, []).append(letter)
@@ -249,7 +266,13 @@ def run_demo(
             p = plan[lid]
             for n, letter in enumerate(ls[: p.yes + p.no]):
                 jobs_args.append(
-                    (els[lid], letter.uuid, letter.credential, int(n < p.yes), pyrng.getrandbits(63))
+                    (
+                        els[lid],
+                        letter.uuid,
+                        letter.credential,
+                        int(n < p.yes),
+                        pyrng.getrandbits(63) if seed is not None else None,
+                    )
                 )
         pyrng.shuffle(jobs_args)
         rejected = 0
@@ -266,7 +289,7 @@ def run_demo(
             tally.close_and_tally(db, called.vote_id)
             progress.advance(t)
             for k in (keys[0], keys[2]):
-                trustees.partial_decrypt(db, called.vote_id, k, rng)
+                trustees.partial_decrypt(db, called.vote_id, k, rng, passphrase=passphrases[k], jobs=jobs)
                 progress.advance(t)
             results.decrypt_results(db, called.vote_id)
             progress.advance(t)

@@ -27,12 +27,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
 from strikevote.mail.letters import VoteFacts, build_message, new_message_id, render
 from strikevote.mail.outbox import batch_done, queue_reminders
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
 from strikevote.mail.smtp import Connection, Endpoint, SmtpError, Unreachable
+from strikevote.services import credentials
 from strikevote.services.castore import CAStore, CAStoreError
 from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
@@ -90,24 +90,6 @@ def require_mail(s: Session, vote_id: str) -> MailSettings:
     return plan.mail
 
 
-def credentials_fingerprint(s: Session, el: models.Election) -> str:
-    """SHA-256 (base64, as Belenios) of the exact public credential list object on the local's board.
-
-    Private stand-in for ``services.credentials.credentials_fingerprint`` (being added on another branch)."""
-    import json
-
-    setup = s.scalar(
-        select(models.Event.content).where(models.Event.election_id == el.id, models.Event.type == "Setup")
-    )
-    if setup is None:
-        return ""
-    payload = s.get(models.Record, (el.id, json.loads(setup)["payload"]))
-    if payload is None:
-        return ""
-    creds = s.get(models.Record, (el.id, json.loads(payload.content)["credentials"]))
-    return sha256_b64(creds.content) if creds is not None else ""
-
-
 @dataclass(frozen=True)
 class _Local:
     name: str
@@ -130,7 +112,11 @@ class _Renderer:
         for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id)):
             local = defn.local(el.local_id)
             self.locals[el.local_id] = _Local(
-                local.name, local.question, el.uuid, el.fingerprint, credentials_fingerprint(s, el)
+                local.name,
+                local.question,
+                el.uuid,
+                el.fingerprint,
+                credentials.credentials_fingerprint(s, el),
             )
 
     def message(self, row: _Row, now: datetime) -> bytes:

@@ -9,6 +9,7 @@ racing on the first download never serve half a bundle.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -28,7 +29,10 @@ def bundle_dir(db: sessionmaker[Session], vote_id: str, cache: Path) -> Path:
         vote, _ = load_vote(s, vote_id)
         if vote.state != "published":
             raise StateError(f"vote '{vote_id}' is {vote.state}: its bundle is not published yet")
-    target = cache / vote_id
+        # Named after this very vote, not its id alone: a database made anew with the same vote id (a demo
+        # run again) must never be served another vote's bundle.
+        identity = f"{vote.id}|{vote.created_at.isoformat()}|{vote.roll_digest}|{vote.trustees_json or ''}"
+    target = cache / f"{vote_id}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
     if (target / "report.html").is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)

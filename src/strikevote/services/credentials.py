@@ -16,6 +16,7 @@ choose a directory.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -39,7 +40,7 @@ from strikevote.db import models
 from strikevote.mail.letters import VoteFacts, build_message, new_message_id, render
 from strikevote.mail.outbox import queue_credential_letters, record_recipients
 from strikevote.mail.settings import MailPlan, MailSettings
-from strikevote.services.board import Board
+from strikevote.services.board import Board, payloads
 from strikevote.services.castore import CAStore, StoredCredential
 from strikevote.services.definition import LocalDef
 from strikevote.services.errors import NotFound, StateError
@@ -127,6 +128,18 @@ def _letter_file(
     return build_message(
         rendered, settings, member.name, member.email or f"{member.member_id}@{domain}", message_id, now
     )
+
+
+def credentials_fingerprint(session: Session, election_row: models.Election) -> str:
+    """The local's credential fingerprint: Base64Compact(SHA-256) of the public credential list exactly as the
+    Setup event of its board holds it (as Belenios computes ``credentials_fingerprint``); DESIGN.md §12."""
+    setup = next(payloads(session, election_row.id, "Setup"), None)
+    if setup is None:
+        raise StateError(f"local {election_row.local_id} has no credentials yet")
+    rec = session.get(models.Record, (election_row.id, json.loads(setup)["credentials"]))
+    if rec is None:
+        raise StateError(f"local {election_row.local_id}: the credential list is missing from its board")
+    return sha256_b64(rec.content)
 
 
 def issue_credentials(
@@ -225,15 +238,15 @@ def _issue(
             )
         )
         pairs = generate_credentials(g, el.uuid, len(members), rng)
+        public_list = public_credentials_json(g, [p.public for p in pairs])
+        fingerprint = sha256_b64(public_list)  # printed on every letter of this local
         local = defn.local(el.local_id)
-        credentials_json = public_credentials_json(g, [p.public for p in pairs])
-        credentials_fp = sha256_b64(credentials_json)
         for m, pair in zip(members, pairs, strict=True):
             path = None
             if staging is not None and outbox is not None:
                 name = letter_name(el.local_id, m.member_id)
                 msg = _letter_file(
-                    facts, settings, local, m, el.uuid, pair.private, el.fingerprint, credentials_fp, now
+                    facts, settings, local, m, el.uuid, pair.private, el.fingerprint, fingerprint, now
                 )
                 _write_private(staging / name, msg)  # O_EXCL: two members never share a letter
                 path = outbox / name
@@ -248,11 +261,13 @@ def _issue(
             queue_credential_letters(s, vote_id, members, now, status="queued")
         elif outbox is not None:
             queue_credential_letters(s, vote_id, members, now, status="written")
-        s.add_all(models.Credential(election_id=el.id, public=p.public) for p in pairs)
+        # Rows in an order unrelated to the members' (sorted by the public credential itself): insertion order
+        # (and so a table's physical order) must not say which member holds which credential.
+        s.add_all(models.Credential(election_id=el.id, public=pub) for pub in sorted(p.public for p in pairs))
         board = Board(s, el.id)
         e = board.add_data(el.election_json)
         t = board.add_data(vote.trustees_json or "[]")
-        c = board.add_data(credentials_json)
+        c = board.add_data(public_list)
         board.add_event("Setup", board.add_data(dumps({"election": e, "trustees": t, "credentials": c})))
     vote.state = "open"
     return letters

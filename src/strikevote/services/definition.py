@@ -74,6 +74,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikevote.crypto.groups import GROUPS
+from strikevote.db import models
 from strikevote.mail.settings import MailPlan, parse_mail, parse_reminders
 from strikevote.roll import GOOD_STANDING_STATUSES, KNOWN_STATUSES, EligibilityPolicy
 from strikevote.roll.model import normalize_status
@@ -190,13 +191,33 @@ def _json_to_toml_shape(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _column_length(column: Any) -> int:
+    return int(column.type.length)
+
+
+# The longest values the database holds, checked here so that SQLite (which ignores VARCHAR lengths) and
+# PostgreSQL (which refuses longer values) accept exactly the same definitions.
+MAX_VOTE_ID = _column_length(models.Vote.__table__.c.id)
+MAX_UNION = _column_length(models.Vote.__table__.c.union_name)
+MAX_TITLE = _column_length(models.Vote.__table__.c.title)
+MAX_LOCAL_ID = _column_length(models.Election.__table__.c.local_id)
+MAX_TRUSTEE_NAME = _column_length(models.Trustee.__table__.c.name)
+MAX_LOCAL_NAME = 200
+MAX_QUESTION = 2000
+MAX_FILE_BYTES = 1 << 20  # a vote definition is a few kilobytes
+
+
 def load_definition(path: Path) -> VoteDefinition:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DefinitionError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB: not a vote definition")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"{path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise DefinitionError(f"{path}: invalid TOML (nested too deeply)") from None
     return parse_definition(data, str(path))
 
 
@@ -210,10 +231,12 @@ def _req(table: dict[str, Any], key: str, where: str, typ: type | tuple[type, ..
     return value
 
 
-def _text(table: dict[str, Any], key: str, where: str) -> str:
+def _text(table: dict[str, Any], key: str, where: str, max_len: int) -> str:
     value = _req(table, key, where, str).strip()
     if not value:
         raise DefinitionError(f"{where}: '{key}' must not be empty")
+    if len(value) > max_len:
+        raise DefinitionError(f"{where}: '{key}' is longer than {max_len} characters")
     return str(value)
 
 
@@ -239,11 +262,13 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         load_rule(rule_spec)
     except RuleError as exc:
         raise DefinitionError(f"{where}: rule: {exc}") from None
-    question = _text(data, "question", where) if "question" in data else "Do you authorize a strike?"
+    question = (
+        _text(data, "question", where, MAX_QUESTION) if "question" in data else "Do you authorize a strike?"
+    )
 
     window = _req(data, "window", where, dict)
     _unknown(window, {"opens", "closes", "timezone"}, f"{where}: [window]")
-    tzname = _text(window, "timezone", f"{where}: [window]") if "timezone" in window else "UTC"
+    tzname = _text(window, "timezone", f"{where}: [window]", 64) if "timezone" in window else "UTC"
     try:
         tz = ZoneInfo(tzname)
     except (ZoneInfoNotFoundError, ValueError):
@@ -262,6 +287,8 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
     names = trustees.get("names", [f"Trustee {i}" for i in range(1, n + 1)])
     if not isinstance(names, list) or len(names) != n or not all(isinstance(x, str) and x for x in names):
         raise DefinitionError(f"{where}: [trustees] 'names' must list {n} names")
+    if any(len(x) > MAX_TRUSTEE_NAME for x in names):
+        raise DefinitionError(f"{where}: [trustees] a name is longer than {MAX_TRUSTEE_NAME} characters")
 
     el = _req(data, "eligibility", where, dict)
     _unknown(el, {"cutoff", "grace_days", "require_email", "good_standing"}, f"{where}: [eligibility]")
@@ -290,13 +317,15 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
             lid = str(lid)
         if not isinstance(lid, str) or not lid or not all(c.isalnum() or c in "-_" for c in lid):
             raise DefinitionError(f"{w}: 'id' must be letters, digits, '-' or '_'")
+        if len(lid) > MAX_LOCAL_ID:
+            raise DefinitionError(f"{w}: 'id' is longer than {MAX_LOCAL_ID} characters")
         if any(x.id == lid for x in locs):
             raise DefinitionError(f"{w}: duplicate local id '{lid}'")
         delegates = loc.get("delegates", 1)
         if not isinstance(delegates, int) or isinstance(delegates, bool) or delegates < 0:
             raise DefinitionError(f"{w}: 'delegates' must be a non-negative integer")
-        q = _text(loc, "question", w) if "question" in loc else question
-        locs.append(LocalDef(lid, _text(loc, "name", w), delegates, q))
+        q = _text(loc, "question", w, MAX_QUESTION) if "question" in loc else question
+        locs.append(LocalDef(lid, _text(loc, "name", w, MAX_LOCAL_NAME), delegates, q))
 
     notice = data.get("notice")
     warnings: list[str] = []
@@ -317,9 +346,11 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
     vote_id = data.get("id")
     if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
         raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
+    if vote_id is not None and len(vote_id) > MAX_VOTE_ID:
+        raise DefinitionError(f"{where}: 'id' is longer than {MAX_VOTE_ID} characters")
     return VoteDefinition(
-        union=_text(data, "union", where),
-        title=_text(data, "title", where) if "title" in data else "Vote",
+        union=_text(data, "union", where, MAX_UNION),
+        title=_text(data, "title", where, MAX_TITLE) if "title" in data else "Vote",
         kind=kind,
         group=group,
         revote=revote,

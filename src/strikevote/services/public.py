@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from strikevote.belenios.archive import archive_header, tar_entry
 from strikevote.db import models
 from strikevote.services.ballotbox import find_election
-from strikevote.services.errors import NotFound
+from strikevote.services.credentials import credentials_fingerprint
+from strikevote.services.errors import NotFound, StateError
 from strikevote.services.results import vote_json
 from strikevote.services.votes import elections, load_vote
 
@@ -89,11 +90,20 @@ def list_votes(db: sessionmaker[Session]) -> list[VoteSummary]:
         ]
 
 
+def _published_fingerprint(s: Session, el: models.Election) -> str | None:
+    """The local's credential fingerprint once the credential authority has issued its list, else None."""
+    try:
+        return credentials_fingerprint(s, el)
+    except StateError:
+        return None
+
+
 def public_definition(db: sessionmaker[Session], vote_id: str) -> dict[str, Any]:
     """vote.json as the bundle will hold it (with each local's question beside its election) and the state."""
     with db() as s:
         vote, defn = load_vote(s, vote_id)
-        doc = vote_json(vote, defn.to_json(), elections(s, vote_id))
+        els = elections(s, vote_id)
+        doc = vote_json(vote, defn.to_json(), els, {el.id: _published_fingerprint(s, el) for el in els})
         for el in doc["elections"]:
             el["question"] = defn.local(el["local"]).question
             el["name"] = defn.local(el["local"]).name
@@ -105,6 +115,24 @@ def election_json(db: sessionmaker[Session], vote_id: str, local_id: str) -> str
     with db() as s:
         load_vote(s, vote_id)
         return find_election(s, vote_id, local_id).election_json
+
+
+def find_election_json(
+    db: sessionmaker[Session], vote_id: str | None, local_id: str | None, uuid: str | None
+) -> str:
+    """A local's election.json by (vote, local) or by its uuid (within ``vote_id`` when given)."""
+    with db() as s:
+        if vote_id is not None:
+            load_vote(s, vote_id)
+        if vote_id is not None and local_id is not None:
+            return find_election(s, vote_id, local_id).election_json
+        query = select(models.Election).where(models.Election.uuid == uuid)
+        if vote_id is not None:
+            query = query.where(models.Election.vote_id == vote_id)
+        found = s.scalar(query)
+        if found is None:
+            raise NotFound(f"no election {uuid}" + (f" in vote '{vote_id}'" if vote_id else ""))
+        return found.election_json
 
 
 def turnout(db: sessionmaker[Session], vote_id: str, now: datetime | None = None) -> Turnout:

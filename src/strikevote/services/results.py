@@ -4,6 +4,7 @@ bundle of DESIGN.md §3 (``vote.json``, ``locals/<id>.bel``, ``result.json``, ``
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     CombinationError,
     PartialDecryption,
@@ -30,6 +32,7 @@ from strikevote.rules import LocalCount, evaluate
 from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
 from strikevote.services.bundle_dir import check_bundle_dir, clear_bundle
+from strikevote.services.credentials import credentials_fingerprint
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -91,6 +94,15 @@ def _missing_trustees(
     )
 
 
+def strong_proofs_document(s: Session, el: models.Election) -> str:
+    """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
+    election = BelElection.parse(el.election_json)
+    rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
+    return document_json(
+        election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}
+    )
+
+
 def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
     """vote.json without its elections: what each election's description commits to (rules.vote_commitment)."""
     return {
@@ -102,11 +114,22 @@ def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def vote_json(vote: models.Vote, defn_json: dict[str, Any], els: list[models.Election]) -> dict[str, Any]:
+def vote_json(
+    vote: models.Vote,
+    defn_json: dict[str, Any],
+    els: list[models.Election],
+    credential_fps: Mapping[int, str | None],
+) -> dict[str, Any]:
     return {
         **vote_header(vote, defn_json),
         "elections": [
-            {"local": el.local_id, "uuid": el.uuid, "fingerprint": el.fingerprint, "eligible": el.eligible}
+            {
+                "local": el.local_id,
+                "uuid": el.uuid,
+                "fingerprint": el.fingerprint,
+                "eligible": el.eligible,
+                "credentials_fingerprint": credential_fps[el.id],
+            }
             for el in els
         ],
     }
@@ -157,6 +180,10 @@ def publish(
                 }
             )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
+            (out / "locals" / f"{loc.id}.proofs.json").write_text(
+                strong_proofs_document(s, el), encoding="utf-8"
+            )
+        fps = {el.id: credentials_fingerprint(s, el) for el in els}
         evaluation = evaluate(defn.rule, counts).to_json()
         result = build_result(
             union=defn.union,
@@ -169,7 +196,7 @@ def publish(
             rule_spec=defn.rule_spec,
         )
         (out / "vote.json").write_text(
-            json.dumps(vote_json(vote, defn.to_json(), els), indent=2, ensure_ascii=False) + "\n"
+            json.dumps(vote_json(vote, defn.to_json(), els, fps), indent=2, ensure_ascii=False) + "\n"
         )
         write_report(out, result, verification or [])
         vote.state = "published"

@@ -1,6 +1,23 @@
-"""Independent verifier: imports crypto, belenios and rules only (never services, db or web)."""
+"""Independent verifier: imports crypto, belenios and rules only (never services, db or web).
 
-from strikevote.verify.archive import ArchiveFacts, verify_archive
-from strikevote.verify.checks import Check, Report
+The names below are imported on first use, so that importing :mod:`strikevote.verify.layout` (the bundle's
+file names, which the services share) does not load the whole verifier.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strikevote.verify.archive import ArchiveFacts, verify_archive
+    from strikevote.verify.checks import Check, Report
 
 __all__ = ["ArchiveFacts", "Check", "Report", "verify_archive"]
+_HOME = {"ArchiveFacts": "archive", "verify_archive": "archive", "Check": "checks", "Report": "checks"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'strikevote.verify' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"strikevote.verify.{_HOME[name]}"), name)

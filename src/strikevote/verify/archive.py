@@ -111,6 +111,10 @@ class ArchiveFacts:
     total_weight: int = 0
     result: list[list[int]] | None = None
     trackers_sample: list[str] = field(default_factory=list)
+    # SHA-256 (Base64Compact) of the public credential list exactly as the Setup event's data object holds it
+    credentials_fingerprint: str | None = None
+    tally: list[list[Ciphertext[Any]]] | None = None  # the encrypted tally (checked by tally.encrypted-tally)
+    partials: dict[int, PartialDecryption] = field(default_factory=dict)  # owner -> proven partial decryption
 
 
 class _Stream:
@@ -261,7 +265,7 @@ class _Verifier:
         self.total_weight = 0
         self.tally: list[list[Ciphertext[Any]]] | None = None
         self.sized: SizedTally | None = None
-        self.partials: dict[int, PartialDecryption] = {}
+        self.partials: dict[int, PartialDecryption] = facts.partials
         # owned partial decryption (data object hash) -> its owner, and partial decryption hash -> its owner:
         # one small entry per PartialDecryption event, to name a repeated one (the data object is gone by then)
         self.owned_seen: dict[str, int] = {}
@@ -303,7 +307,9 @@ class _Verifier:
             "the election key is the product of the trustees' keys",
         )
         where = f"{name}: public credentials"
-        creds = get_list(loads(self.stream.take(setup["credentials"], "credentials"), where), None, where)
+        raw_creds = self.stream.take(setup["credentials"], "credentials")
+        self.facts.credentials_fingerprint = sha256_b64(raw_creds)
+        creds = get_list(loads(raw_creds, where), None, where)
         entries: list[tuple[str, str]] = []  # (credential, weight as written, "" when absent)
         for i, c in enumerate(creds):
             if not isinstance(c, str):
@@ -463,7 +469,7 @@ class _Verifier:
             )
             where = f"{name}: encrypted_tally"
             raw = text(self.stream.take(self.sized.encrypted_tally, "encrypted tally"), where)
-            self.tally = parse_tally(e, raw, where)
+            self.tally = self.facts.tally = parse_tally(e, raw, where)
             self._check_tally(raw)
         elif ev.type == "PartialDecryption":
             self._partial_decryption(ev)
@@ -544,6 +550,15 @@ class _Verifier:
             self.report.fail("archive.event-order", "result before the encrypted tally")
             return
         self.facts.result = result
+        # g^m fixes m only modulo q: without this bound a count of m + q would pass (belenios-tool 3.0 refuses it)
+        bound = self.sized.total_weight if self.sized is not None else self.total_weight
+        out_of_range = [m for row in result for m in row if m > bound]
+        if out_of_range:
+            self.report.fail(
+                "result.range", f"published count {out_of_range[0]} exceeds the total weight {bound}"
+            )
+            return
+        self.report.check("result.range", True, f"every published count is between 0 and {bound}")
         try:
             factors = combine(e, self.facts.trustees, self.partials)
         except CombinationError as exc:

@@ -17,10 +17,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from strikevote.belenios.errors import FormatError, UnreadableError
+from strikevote.belenios.files import read_regular_text
+from strikevote.belenios.strong_proofs import failed_entries, parse_document
+from strikevote.belenios.trustees import decryption_keys
+from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.rules import LocalCount, RuleError, evaluate, load_rule
 from strikevote.rules.result_doc import ResultError, build_result, election_description, vote_commitment
-from strikevote.verify.archive import verify_archive
+from strikevote.verify.archive import ArchiveFacts, verify_archive
 from strikevote.verify.checks import Report
 from strikevote.verify.layout import extra_files
 
@@ -30,7 +34,7 @@ _ANNOUNCEMENT_RE: Final = re.compile(r'<p class="announcement" id="announcement"
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_regular_text(path))
     except OSError as exc:
         raise UnreadableError(str(path), f"cannot read ({exc.strerror})") from None
     except ValueError as exc:
@@ -108,7 +112,7 @@ def _closed_at(report: Report, vote: dict[str, Any], result: dict[str, Any]) -> 
     return str(value)
 
 
-def _definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) -> bool:
+def definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) -> bool:
     """The archive's election was set up for this vote and local (services/trustees.py): its name, description,
     group and yes/no question carry vote.json's title, union, group, local name and question, and the
     description commits to the rest of vote.json (rule, locals, delegates, window, roll, trustees)."""
@@ -122,6 +126,7 @@ def _definition_matches(vote: dict[str, Any], local: dict[str, Any], el: Any) ->
         and el.group.name == vote.get("group")
         and q is not None
         and tuple(q.answers) == ("Yes", "No")
+        and q.min == q.max == 1  # exactly one answer: a blank or a double ballot is not a yes/no vote
         and q.question == local.get("question")
     )
 
@@ -130,7 +135,11 @@ def _count_of(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
+def verify_bundle(
+    path: Path, *, jobs: int | None = None, credentials_fingerprints: dict[str, str] | None = None
+) -> Report:
+    """``credentials_fingerprints``: local id → a credential fingerprint obtained out of band (from a letter,
+    the credential authority): each must be that local's, as well as the one vote.json publishes."""
     report = Report(str(path))
     strays = extra_files(path)
     report.check(
@@ -140,6 +149,7 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
         if strays
         else "the directory holds the bundle's items and nothing else",
     )
+    wanted = dict(credentials_fingerprints or {})
     vote = _load_json(path / "vote.json")
     result = _load_json(path / "result.json")
     if not isinstance(result, dict):
@@ -180,16 +190,36 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
             continue
         report.check(
             "bundle.definition",
-            _definition_matches(vote, d, el),
+            definition_matches(vote, d, el),
             f"local {lid}: the election's name, group and yes/no question are vote.json's",
         )
-        trustees_seen.add(_trustees_fingerprint(archive))
+        trustees_seen.add(trustees_fingerprint(archive))
+        check_strong_proofs(report, path / "locals" / f"{lid}.proofs.json", lid, facts)
         eligible = _count_of(e.get("eligible"))
         report.check(
             "bundle.credentials",
             facts.credentials == eligible,
             f"local {lid}: {facts.credentials} credentials for {e.get('eligible')} eligible members",
         )
+        fp = facts.credentials_fingerprint
+        report.check(
+            "bundle.credentials-fingerprint",
+            fp is not None and fp == e.get("credentials_fingerprint"),
+            f"local {lid}: the archive's credential list has fingerprint {fp}"
+            + (
+                ""
+                if fp == e.get("credentials_fingerprint")
+                else f", vote.json says {e.get('credentials_fingerprint')}"
+            ),
+        )
+        if lid in wanted:
+            given = wanted.pop(lid)
+            report.check(
+                "credentials.fingerprint",
+                fp == given,
+                f"local {lid}: credential fingerprint {fp} "
+                + ("is the one given" if fp == given else f"is not the one given ({given})"),
+            )
         pub = _obj(published.get(lid))
         if lid not in published:
             report.fail("result.locals", f"local {lid} is missing from result.json")
@@ -232,6 +262,10 @@ def verify_bundle(path: Path, *, jobs: int | None = None) -> Report:
                 "election_uuid": el.uuid,
                 "election_fingerprint": el.fingerprint,
             }
+        )
+    for lid in sorted(wanted):
+        report.fail(
+            "credentials.fingerprint", f"a fingerprint was given for local {lid}, which has no archive"
         )
     listed = {e.get("local") for e in elections if isinstance(e, dict)}
     extra = set(published) - listed
@@ -333,7 +367,7 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
     """report.html exists and announces what result.json does."""
     page = path / "report.html"
     try:
-        text = page.read_text(encoding="utf-8")
+        text = read_regular_text(page)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc})"
         report.fail("bundle.report", f"report.html {reason}")
@@ -352,7 +386,52 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
     )
 
 
-def _trustees_fingerprint(archive: Path) -> str:
+def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: ArchiveFacts) -> None:
+    """Every partial decryption of the archive has its strong proofs in ``proofs_path`` and they verify
+    (DESIGN.md §12): ``bundle.proofs`` for the file itself, ``decryption.strong-proof`` per trustee."""
+    el, tally = facts.election, facts.tally
+    if el is None or tally is None:
+        return  # no tally (yet): nothing was decrypted, nothing to prove
+    name = f"locals/{proofs_path.name}"
+    try:
+        raw = proofs_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if facts.partials:
+            report.fail("bundle.proofs", f"local {lid}: {name} is missing (strong decryption proofs)")
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        report.fail("bundle.proofs", f"local {lid}: {name} cannot be read ({exc})")
+        return
+    try:
+        by_owner = parse_document(el, raw, name)
+    except (FormatError, CryptoError) as exc:
+        report.fail("bundle.proofs", f"local {lid}: {exc}")
+        return
+    extra = sorted(set(by_owner) - set(facts.partials))
+    report.check(
+        "bundle.proofs",
+        not extra,
+        f"local {lid}: {name} proves the archive's partial decryptions"
+        + (f" (and trustees {extra}, who published none)" if extra else ""),
+    )
+    keys = {tid: pk for tid, _t, _i, pk in decryption_keys(facts.trustees)}
+    for owner, pd in sorted(facts.partials.items()):
+        sp = by_owner.get(owner)
+        if sp is None:
+            report.fail("decryption.strong-proof", f"local {lid}: trustee {owner} has no strong proof")
+            continue
+        bad = failed_entries(el, tally, keys[owner], owner, pd, sp)
+        report.check(
+            "decryption.strong-proof",
+            not bad,
+            f"local {lid}: trustee {owner}'s factors proven for this tally's ciphertexts"
+            if not bad
+            else f"local {lid}: trustee {owner}'s strong proof fails for answer(s) {bad}: "
+            "its decryption factor is not α^x for its key",
+        )
+
+
+def trustees_fingerprint(archive: Path) -> str:
     from strikevote.belenios.archive import read_records
 
     pending: dict[str, bytes] = {}

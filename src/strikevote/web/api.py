@@ -12,10 +12,11 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from strikevote.services import ballotbox, public
 from strikevote.services.bundle import bundle_file
@@ -203,7 +204,11 @@ async def cast_ballot(vote: str, request: Request) -> JSONResponse:
     raw = _ballot_text(bytes(body))
     state = AppState.of(request)
     try:
-        receipt = await run_in_threadpool(ballotbox.cast, state.db, vote, raw, datetime.now(UTC))
+        # At most ``cast_slots`` casts of this process at once (each holds a database connection while it
+        # verifies); the others wait here, in the event loop, instead of in threads queued on the pool.
+        receipt = await anyio.to_thread.run_sync(
+            ballotbox.cast, state.db, vote, raw, datetime.now(UTC), limiter=state.cast_slots()
+        )
     except BallotRejected as exc:
         headers = {"retry-after": "1"} if exc.reason == "busy" else None
         raise ApiError(STATUS.get(exc.reason, 422), exc.reason, _detail(exc), headers) from None

@@ -3,7 +3,8 @@
 ``create_app(db_url, public_url)`` builds it; uvicorn's worker processes build theirs with
 :func:`app_from_env` (``uvicorn strikevote.web.app:app_from_env --factory``), from the environment that
 ``strikevote serve`` sets: ``STRIKEVOTE_DB``, ``STRIKEVOTE_PUBLIC_URL``, ``STRIKEVOTE_SECRET_KEY`` (signs the
-console's cookies; the same in every worker; never on a command line) and ``STRIKEVOTE_BUNDLE_CACHE``.
+console's cookies; the same in every worker; never on a command line), ``STRIKEVOTE_BUNDLE_CACHE`` and
+``STRIKEVOTE_CAST_CONCURRENCY``.
 
 Background loops (e.g. the mail outbox sender) are registered on ``AppState.background`` before the server
 starts: each is started in the lifespan and cancelled at shutdown.
@@ -38,6 +39,7 @@ ENV_DB, ENV_PUBLIC_URL, ENV_SECRET, ENV_BUNDLES = (
     "STRIKEVOTE_SECRET_KEY",
     "STRIKEVOTE_BUNDLE_CACHE",
 )
+ENV_CAST_CONCURRENCY: Final = "STRIKEVOTE_CAST_CONCURRENCY"  # casts verified at once per worker (default 8)
 
 
 def _swagger_assets() -> Path | None:
@@ -77,6 +79,7 @@ def create_app(
         ),
         bundle_cache=bundle_cache or default_bundle_cache(db_url),
         background=list(background or []),
+        cast_concurrency=int(os.environ.get(ENV_CAST_CONCURRENCY) or 8),
     )
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
@@ -22,6 +23,14 @@ class AppState:
     # Background loops started with the server and cancelled at shutdown (e.g. the mail outbox sender):
     # each is an ``async`` function taking the state and running until cancelled.
     background: list[Callable[[AppState], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    cast_concurrency: int = 8
+    _cast_limiter: anyio.CapacityLimiter | None = None
+
+    def cast_slots(self) -> anyio.CapacityLimiter:
+        """Made on first use, inside the event loop that will use it."""
+        if self._cast_limiter is None:
+            self._cast_limiter = anyio.CapacityLimiter(self.cast_concurrency)
+        return self._cast_limiter
 
     @staticmethod
     def of(request: Request) -> AppState:
