@@ -217,7 +217,7 @@ def test_permanent_refusal_is_failed_and_reported(tmp_path: Path) -> None:
     with Sink() as sink:
         kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 3, "80": 2})
         bounced = kit.letters[0]
-        sink.handler.rcpt_replies[bounced.email] = "550 5.1.1 <x>: mailbox unavailable"
+        sink.handler.rcpt_replies[bounced.email] = f"550 5.1.1 <{bounced.email}>: mailbox unavailable"
         (tmp_path / "pass").write_text(PASSPHRASE)
         r = sv(
             "mail",
@@ -232,7 +232,7 @@ def test_permanent_refusal_is_failed_and_reported(tmp_path: Path) -> None:
             code=1,
         )
         assert "4 message(s) sent, 0 deferred, 1 failed" in r.stdout
-        assert "550 5.1.1 <x>: mailbox unavailable (after RCPT TO)" in r.stdout
+        assert "550 5.1.1 <<address>>: mailbox unavailable (after RCPT TO)" in r.stdout  # never the address
         assert bounced.email not in r.output
         assert len(sink.messages) == 4
     assert states(kit) == {"sent": 4, "failed": 1}

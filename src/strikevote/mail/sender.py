@@ -16,6 +16,7 @@ confirmations and reminders go out — which is what the server's background loo
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import time
@@ -38,6 +39,7 @@ from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
 
 log = logging.getLogger("strikevote.mail")
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
 ALL_KINDS = ("credential", "confirmation", "reminder")
 SERVER_KINDS = ("confirmation", "reminder")  # what a sender without the authority's store can render
 #: The background loop takes back a 'sending' row only when its claim is this old (an SMTP transaction is
@@ -287,7 +289,9 @@ class _Run:
                 permanent = 500 <= code < 600
                 if not permanent and attempts >= self.backoff.max_attempts:
                     permanent, reply = True, f"gave up after {attempts} attempts; last: {reply}"
-                text = f"{code} {reply}" if code else reply
+                # Servers often echo the recipient ("<ann@x>: no such user"): an officials' view of a failed
+                # reminder must not name who has not voted, so addresses are never kept.
+                text = _ADDRESS.sub("<address>", f"{code} {reply}" if code else reply)
                 values: dict[str, Any] = {
                     "attempts": attempts,
                     "last_error": text[:1000],
