@@ -14,6 +14,7 @@ recording each accepted message's Message-ID.  Then, each on a quiet machine:
   the sink's first to its last arrival (and, separately, over the command's whole wall time, which adds the
   CLI's start and the Argon2id opening of the store), peak RSS — for ``--small`` and ``--letters`` letters, so
   the two peaks show whether memory is flat in the number of messages;
+  the sender's CPU time per message gives a figure that does not depend on the other processes' load;
 * **kill trials**: ``--trials`` times, a fresh copy of every letter is queued; the sender is started, killed with
   SIGKILL once the sink has a random 10–90 % of them, and started again to the end; the sink's Message-IDs of the
   trial are counted: lost = letters never received, duplicated = Message-IDs received twice.
@@ -107,9 +108,9 @@ def setup_vote(work: Path, vote_id: str, members: int, port: int) -> tuple[str, 
     db = open_db(url)
     votes.call_vote(db, defn, load_roll(roll_path, {lid for lid, _ in locals_}), now)
     key = work / "trustee.key"
-    trustees.init_trustee(db, vote_id, 1, key, rng)
-    trustees.publish_polynomial(db, vote_id, key, rng)
-    trustees.finish_trustee(db, vote_id, key, rng)
+    trustees.init_trustee(db, vote_id, 1, key, rng, passphrase=PASSPHRASE.encode())
+    trustees.publish_polynomial(db, vote_id, key, rng, passphrase=PASSPHRASE.encode())
+    trustees.finish_trustee(db, vote_id, key, rng, passphrase=PASSPHRASE.encode())
     trustees.setup_elections(db, vote_id, rng)
     store = CAStore.create(work / "ca.store", PASSPHRASE)
     credentials.issue_credentials(db, vote_id, None, rng, now, store=store)
@@ -226,6 +227,8 @@ def main() -> None:
                 "cpu_s": run.cpu_s,
                 "messages_per_s": rate,
                 "messages_per_s_with_startup": n / run.wall_s if run.wall_s else 0.0,
+                # load-independent: the sender's own CPU per message (its whole run, start-up included)
+                "messages_per_sender_cpu_s": n / run.cpu_s if run.cpu_s else 0.0,
                 "sender_max_rss_kib": run.max_rss_kib,
                 "other_load": run.other_load,
                 "returncode": run.returncode,
@@ -237,6 +240,7 @@ def main() -> None:
             log(
                 f"  sent {len(got)} ({len(set(got))} distinct) in {run.wall_s:.1f} s (command start to exit): "
                 f"[bold]{rate:.0f} messages/s[/bold] from first to last delivery, "
+                f"{n / run.cpu_s if run.cpu_s else 0:.0f} per CPU-second of the sender, "
                 f"sender peak RSS {run.max_rss_kib / 1024:.0f} MiB, others' load {run.other_load:.2f} cores"
                 + (f", EXIT {run.returncode}: {run.stderr_tail}" if run.returncode else "")
             )
@@ -290,7 +294,15 @@ def main() -> None:
         sink.wait(10)
 
     table = Table(title="Mail: credential letters to a local aiosmtpd sink")
-    for col in ("letters", "command wall s", "messages/s", "vs target", "sender peak RSS", "received"):
+    for col in (
+        "letters",
+        "command wall s",
+        "messages/s",
+        "vs target",
+        "per sender CPU s",
+        "sender peak RSS",
+        "received",
+    ):
         table.add_column(col, justify="right")
     for e in results["send"]:
         table.add_row(
@@ -298,6 +310,7 @@ def main() -> None:
             f"{e['wall_s']:.1f}",
             f"{e['messages_per_s']:.0f}",
             f"{e['messages_per_s'] / TARGET:.2f}×",
+            f"{e['messages_per_sender_cpu_s']:.0f}",
             f"{e['sender_max_rss_kib'] / 1024:.0f} MiB",
             f"{e['received']} ({e['distinct']} distinct)",
         )

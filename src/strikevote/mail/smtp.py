@@ -77,7 +77,9 @@ class Connection:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        context = endpoint.tls_context or ssl.create_default_context()
+        context = None
+        if endpoint.security != "none":  # loading the system trust store costs a fifth of a second
+            context = endpoint.tls_context or ssl.create_default_context()
         try:
             if endpoint.security == "tls":
                 self._smtp: smtplib.SMTP = smtplib.SMTP_SSL(
