@@ -71,6 +71,19 @@ def test_booth_bench_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_mail_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "mail.json"
+    run_bench(
+        "mail.py",
+        *("--letters", "40", "--small", "20", "--trials", "1", "--trial-letters", "30", "--tmp", tmp_path),
+        *("--json", out),
+        tmp_path=tmp_path,
+    )
+    results = json.loads(out.read_text())
+    assert [e["received"] for e in results["send"]] == [20, 40]
+    assert results["kill_trials"][0]["lost"] == 0 and results["kill_trials"][0]["duplicated"] == 0
+
+
 def test_serve_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "serve.json"
     run_bench(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
 from strikevote.roll import generate_roll, load_roll, write_roll_csv
 from strikevote.services import credentials, trustees, votes
+from strikevote.services.castore import CAStore
 from strikevote.services.credentials import Letter
 from strikevote.services.definition import VoteDefinition, parse_definition
 
@@ -73,10 +75,12 @@ def toml_text(d: dict[str, Any]) -> str:
             return v.astimezone(UTC).replace(tzinfo=None).isoformat()
         if isinstance(v, date):
             return v.isoformat()
+        if isinstance(v, list):
+            return "[" + ", ".join(val(x) for x in v) + "]"
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = [f"{key} = {val(v)}" for key, v in d.items() if not isinstance(v, dict | list)]
-    for table in ("window", "trustees", "eligibility"):
+    for table in ("window", "trustees", "eligibility", "mail", "reminders"):
         if table in d:
             lines += ["", f"[{table}]", *(f"{key} = {val(v)}" for key, v in d[table].items())]
     for loc in d.get("locals", []):
@@ -133,17 +137,27 @@ def open_vote(
     k: int = 2,
     issue: bool = True,
     seed: int = 1,
+    extra: dict[str, Any] | None = None,
+    roll_hook: Callable[[Path], None] | None = None,
+    store: CAStore | None = None,
     group: str = "Ed25519",
 ) -> Kit:
+    """``extra``: more keys of the definition (``mail``, ``reminders``, ``eligibility``); ``roll_hook`` edits
+    the roll file before it is loaded; ``store``: issue into the credential authority's store."""
     sizes = sizes or LOCALS
     work = tmp / vote_id
     work.mkdir(parents=True, exist_ok=True)
-    defn = parse_definition(
-        definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k, group=group), vote_id
-    )
-    roll = load_roll(write_roll(work / "roll.csv", sizes, seed), set(sizes))
+    raw = definition_dict(vote_id, revote=revote, locals_=sizes, n=n, k=k, group=group)
+    for key, value in (extra or {}).items():
+        raw[key] = {**raw[key], **value} if isinstance(raw.get(key), dict) else value
+    defn = parse_definition(raw, vote_id)
+    roll_path = write_roll(work / "roll.csv", sizes, seed)
+    if roll_hook is not None:
+        roll_hook(roll_path)
+    roll = load_roll(roll_path, set(sizes))
     called = votes.call_vote(db, defn, roll, NOW)
-    assert len(called.snapshot.eligible) == sum(sizes.values())
+    if extra is None:
+        assert len(called.snapshot.eligible) == sum(sizes.values())
     rng = SystemRandomness()
     keys = [work / f"trustee-{i}.key" for i in range(1, n + 1)]
     for i, key in enumerate(keys, start=1):
@@ -159,7 +173,8 @@ def open_vote(
             el.local_id: BelElection.parse(el.election_json) for el in votes.elections(s, vote_id)
         }
     if issue:
-        kit.letters = credentials.issue_credentials(db, vote_id, work / "outbox", rng, NOW)
+        outbox = None if store is not None else work / "outbox"
+        kit.letters = credentials.issue_credentials(db, vote_id, outbox, rng, NOW, store=store)
     return kit
 
 

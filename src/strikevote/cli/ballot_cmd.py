@@ -11,6 +11,8 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -26,8 +28,8 @@ from strikevote.services import ballotbox, public
 
 app = typer.Typer(help="Ballots: make one (member side) and cast it (ballot box).", no_args_is_help=True)
 
-_ELECTION = re.compile(r"^\s*Election:\s*(\S+)\s*$", re.MULTILINE)
-_CREDENTIAL = re.compile(r"^\s*Your credential:\s*(\S+)\s*$", re.MULTILINE)
+_ELECTION = re.compile(r"^\s*(?:Election|Elección):\s*(\S+)\s*$", re.MULTILINE)
+_CREDENTIAL = re.compile(r"^\s*(?:Your credential|Su credencial):\s*(\S+)\s*$", re.MULTILINE)
 
 
 class Choice(StrEnum):
@@ -42,12 +44,25 @@ class LetterContents:
 
 
 def read_letter(path: Path) -> LetterContents:
-    """The election uuid and the private credential printed in a credential letter (``.eml``)."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    """The election uuid and the private credential printed in a credential letter (``.eml``, English or
+    Spanish; its plain-text part is quoted-printable)."""
+    text = letter_text(path.read_bytes())
     e, c = _ELECTION.search(text), _CREDENTIAL.search(text)
     if e is None or c is None:
         raise ValueError(f"{path}: not a strikevote credential letter (no 'Election:' / 'Your credential:')")
     return LetterContents(e.group(1), c.group(1))
+
+
+def letter_text(raw: bytes) -> str:
+    """The plain-text part of a message (the whole text when it is not MIME)."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    part = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+    if part is None:
+        return raw.decode("utf-8", "replace")
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):
+        return raw.decode("utf-8", "replace")
 
 
 @app.command("make")

@@ -1,20 +1,21 @@
-"""``strikevote credentials issue``: the credential authority writes (and optionally mails) one letter per
-eligible member.  The server keeps the public credentials only; the letters hold the private ones."""
+"""``strikevote credentials issue`` and ``resend``: the credential authority's commands.
+
+The server keeps the public credentials only.  Private credentials go to the authority's encrypted store
+(``--store``) and/or to letter files (``--outbox``); a vote with a ``[mail]`` block has its letters queued in
+the durable outbox and mailed by ``strikevote mail send VOTE --store FILE`` (or at once with ``--send``).
+"""
 
 from __future__ import annotations
 
-import smtplib
 from datetime import UTC, datetime
-from email import message_from_bytes
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from strikevote.cli.ca_store import PassphraseFileOption, StoreOption, open_store
 from strikevote.cli.common import (
     DEFAULT_DB,
-    EXIT_REFUSED,
     EXIT_USAGE,
     DbOption,
     database,
@@ -24,39 +25,52 @@ from strikevote.cli.common import (
     out_console,
     progress_bar,
 )
+from strikevote.cli.mail_cmd import report_send
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
+from strikevote.mail import sender
 from strikevote.services import credentials
-from strikevote.services.credentials import Letter
 from strikevote.services.votes import load_vote
 
 app = typer.Typer(help="The credential authority: voters' credentials.", no_args_is_help=True)
-
-SENDER = "credential-authority@strikevote.invalid"
 
 
 @app.command("issue")
 def issue(
     vote: Annotated[str, typer.Argument(help="The vote id.")],
     outbox: Annotated[
-        Path, typer.Option("--outbox", help="Directory for the letters (one .eml per member, mode 0600).")
-    ],
-    smtp: Annotated[
-        str | None,
-        typer.Option("--smtp", help="Also send each letter through this SMTP server, HOST:PORT."),
+        Path | None,
+        typer.Option("--outbox", help="Also write the letters here (one .eml per member, mode 0600)."),
     ] = None,
-    sender: Annotated[str, typer.Option("--from", help="Envelope sender for --smtp.")] = SENDER,
+    store: StoreOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Mail the queued letters at once (as `strikevote mail send`).")
+    ] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Generate every eligible member's credential, write their letters, and open the vote's boards."""
-    server = _parse_smtp(smtp) if smtp else None
+    """Generate every eligible member's credential, keep or write their letters, and open the vote's boards."""
+    command = "credentials issue"
+    if outbox is None and store is None:
+        raise fail(
+            command,
+            "give --store FILE (the authority's store) and/or --outbox DIR (letter files)",
+            EXIT_USAGE,
+        )
+    if send and store is None:
+        raise fail(
+            command, "--send needs --store: credential letters are rendered from the store", EXIT_USAGE
+        )
     err = err_console()
-    with handled("credentials issue"), database(db) as sm:
+    with handled(command), database(db) as sm:
+        if store is not None and _same_file(store, db):
+            raise fail(command, f"{store}: the store must be a file of its own, not the database", EXIT_USAGE)
         with sm() as s:
             load_vote(s, vote)
             total = s.query(models.Member).filter_by(vote_id=vote, eligible=True).count()
+        ca = open_store(command, store, passphrase_file, create=True) if store is not None else None
         with progress_bar(err) as bar:
-            task = bar.add_task("Writing credential letters", total=total)
+            task = bar.add_task("Issuing credentials", total=total)
             try:
                 letters = credentials.issue_credentials(
                     sm,
@@ -65,48 +79,63 @@ def issue(
                     SystemRandomness(),
                     datetime.now(UTC),
                     progress=lambda n: bar.advance(task, n),
+                    store=ca,
                 )
             except OSError as exc:
                 where = f"{exc.filename}: " if exc.filename else ""
                 raise fail(
-                    "credentials issue",
+                    command,
                     f"{where}{exc.strerror or exc}; no credential was issued and no letter was left in "
-                    f"{outbox}: fix the problem and run `strikevote credentials issue` again",
+                    f"{outbox or store}: fix the problem and run `strikevote credentials issue` again",
                     EXIT_USAGE,
                 ) from None
-    console = out_console()
-    console.print(f"{len(letters)} credential letter(s) written to {outbox}; the vote's boards are open.")
-    if server is not None:
-        try:
-            sent = _send(letters, server, sender, err)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise fail(
-                "credentials issue",
-                f"sending through {server[0]}:{server[1]} failed ({exc}); every letter is in {outbox}",
-                EXIT_REFUSED,
-            ) from None
-        console.print(f"{sent} letter(s) sent through {server[0]}:{server[1]}.")
-    console.print(
-        "Next: members vote (`strikevote ballot make` / `ballot cast`); then `strikevote tally close`."
+        with sm() as s:
+            queued = (
+                s.query(models.Outbox).filter_by(vote_id=vote, kind="credential", status="queued").count()
+            )
+        console = out_console()
+        if outbox is not None:
+            console.print(
+                f"{len(letters)} credential letter(s) written to {outbox}; the vote's boards are open."
+            )
+        else:
+            console.print(f"{len(letters)} credential(s) issued; the vote's boards are open.")
+        if store is not None:
+            console.print(f"Private credentials kept, encrypted, in {store}.")
+        if queued:
+            console.print(f"{queued} credential letter(s) queued for mail.")
+        if send and ca is not None and queued:
+            report = sender.send_pending(sm, vote, store=ca, progress=None)
+            report_send(command, vote, report)
+        elif queued:
+            console.print(f"Send them with `strikevote mail send {vote} --store {store}`.")
+    out_console().print(
+        "Next: members vote (the booth, or `strikevote ballot make` / `ballot cast`); then `strikevote tally close`."
     )
 
 
-def _parse_smtp(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise fail("credentials issue", f"--smtp must be HOST:PORT, got {value!r}", EXIT_USAGE)
-    return host, int(port)
+@app.command("resend")
+def resend(
+    vote: Annotated[str, typer.Argument(help="The vote id.")],
+    member: Annotated[str, typer.Argument(help="The member id whose letter was lost.")],
+    store: Annotated[Path, typer.Option("--store", help="The credential authority's store.")],
+    passphrase_file: PassphraseFileOption = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Mail a member the same credential again (never a new one: the vote's credential lists are fixed)."""
+    command = "credentials resend"
+    with handled(command), database(db) as sm:
+        ca = open_store(command, store, passphrase_file)
+        queued = credentials.queue_resend(sm, vote, member, ca, datetime.now(UTC))
+        report = sender.send_pending(sm, vote, store=ca, only_ids=[queued])
+        report_send(command, vote, report)
 
 
-def _send(letters: list[Letter], server: tuple[str, int], sender: str, err: Console) -> int:
-    """Send every letter, already written to the outbox, through one SMTP connection."""
-    sent = 0
-    with smtplib.SMTP(server[0], server[1], timeout=30) as conn, progress_bar(err) as bar:
-        task = bar.add_task("Sending credential letters", total=len(letters))
-        for letter in letters:
-            raw = letter.path.read_bytes()
-            to = message_from_bytes(raw).get("To") or letter.email
-            conn.sendmail(sender, [to], raw)
-            sent += 1
-            bar.advance(task)
-    return sent
+def _same_file(store: Path, db_url: str) -> bool:
+    if not db_url.startswith("sqlite:///"):
+        return False
+    db_path = Path(db_url.removeprefix("sqlite:///"))
+    try:
+        return store.exists() and db_path.exists() and store.samefile(db_path)
+    except OSError:
+        return False

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ballot": ("strikevote.cli.ballot_cmd", "app"),
     "tally": ("strikevote.cli.tally_cmd", "app"),
     "result": ("strikevote.cli.result_cmd", "app"),
+    "mail": ("strikevote.cli.mail_cmd", "app"),
     "official": ("strikevote.cli.official_cmd", "app"),
     "serve": ("strikevote.cli.serve_cmd", "serve"),
 }

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from strikevote.cli.common import DEFAULT_DB, EXIT_USAGE, DbOption, database, fail, handled, out_console
 from strikevote.web.app import ENV_BUNDLES, ENV_DB, ENV_PUBLIC_URL, ENV_SECRET
+from strikevote.web.mail_loop import ENV_MAIL
 
 DEMO_OFFICIAL = "committee"
 DEMO_LINKS = 3
@@ -47,6 +48,13 @@ def serve(
         int, typer.Option(help="Seconds in-flight requests get to finish after SIGTERM.", min=1)
     ] = 30,
     access_log: Annotated[bool, typer.Option(help="Log each request line (never a body).")] = True,
+    mail: Annotated[
+        bool,
+        typer.Option(
+            help="Run the mail sender in the background: confirmations, reminders (credential letters are "
+            "sent by `strikevote mail send --store`, which holds the credential authority's store)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the JSON API, the booth, the public pages and the committee console."""
     import uvicorn
@@ -65,6 +73,7 @@ def serve(
         os.environ[ENV_PUBLIC_URL] = url
     if bundle_cache is not None:
         os.environ[ENV_BUNDLES] = str(bundle_cache.resolve())
+    os.environ[ENV_MAIL] = "1" if mail else "0"
     console.print(
         f"strikevote serving on {url}  (API docs {url}/api/docs; {workers} worker(s))", highlight=False
     )

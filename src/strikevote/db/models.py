@@ -41,6 +41,9 @@ class Vote(Base):
     trustees_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # when it was
+    # The vote file's [mail] and [reminders] blocks as JSON (strikevote.mail.settings); not part of vote.json,
+    # since they name the SMTP server. Never a password: only the environment variable or file that holds it.
+    mail_settings: Mapped[str | None] = mapped_column(Text, nullable=True)
     __table_args__ = (
         CheckConstraint(
             "state IN ('keys', 'credentials', 'open', 'closed', 'tallied', 'published')", name="vote_state"
@@ -61,6 +64,7 @@ class Member(Base):
     eligible: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[str] = mapped_column(Text, default="")
     credential_issued: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # of their letters
     __table_args__ = (UniqueConstraint("vote_id", "member_id"),)
 
 
@@ -139,9 +143,26 @@ class Ballot(Base):
     __table_args__ = (Index("ix_ballots_election_tracker", "election_id", "tracker", unique=True),)
 
 
+class MailRecipient(Base):
+    """Which member holds which public credential, so that confirmations and reminders can be addressed.
+
+    Only the mail code reads it (strikevote.mail.outbox); no officials-facing output does.  Rows are written in
+    the order of the public credentials, never of the members, so row order says nothing either.
+    """
+
+    __tablename__ = "mail_recipients"
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    credential: Mapped[str] = mapped_column(String(700), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+
+
 class Outbox(Base):
-    """Credential letters queued by the credential authority: metadata only (the letter itself, which holds the
-    private credential, is a file of the authority's or an e-mail, never a database row)."""
+    """The durable outbox (strikevote.mail.outbox): one row per message, queued → sending → sent, or deferred
+    (retried at ``next_attempt_at``) or failed (``last_error`` holds the server's reply).
+
+    A row never holds a private credential: a credential letter is rendered at send time from the credential
+    authority's encrypted store.  ``status`` ``written`` is a letter handed to the authority as a file only.
+    """
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -149,8 +170,24 @@ class Outbox(Base):
     member_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(320))
     local_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # queued | written | sent
+    status: Mapped[str] = mapped_column(String(16))  # queued | sending | sent | deferred | failed | written
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16), default="credential", server_default="credential")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    tracker: Mapped[str | None] = mapped_column(String(64), nullable=True)  # confirmations: the receipt
+    batch: Mapped[str | None] = mapped_column(String(64), nullable=True)  # reminders: which round queued it
+    message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # set when first claimed
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the sender holding a 'sending' row
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The sender picks due rows of one vote by state; mail status counts them by state.
+    __table_args__ = (
+        Index("ix_outbox_vote_status", "vote_id", "status"),
+        UniqueConstraint("message_id", name="uq_outbox_message_id"),
+    )
 
 
 class Official(Base):

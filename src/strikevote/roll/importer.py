@@ -14,10 +14,12 @@ status            required; one of :data:`~strikevote.roll.model.KNOWN_STATUSES`
                   spaces/underscores allowed (``Good Standing``)
 dues_paid_through optional ISO date ``YYYY-MM-DD`` (XLSX: a date cell also works); empty = none on record
 dues_checkoff     ``yes/no/true/false/y/n/1/0``, case-insensitive; empty = no (XLSX: TRUE/FALSE cells too)
+language          optional column: the language of the member's letters, ``en`` or ``es`` (also ``English``,
+                  ``Spanish``, ``español``); empty = ``en``
 ================= =========================================================================================
 
 Header names are case-insensitive and may use spaces, underscores or hyphens (``Member ID``,
-``dues-checkoff``). All seven columns are required, including ``dues_checkoff``: a roll without it would
+``dues-checkoff``). All seven columns but ``language`` are required, including ``dues_checkoff``: a roll without it would
 silently exclude check-off members for their employer's late payment. Other columns (a membership system's
 export has many) are ignored with a warning naming them, and a required column that is missing is an error
 that names the ignored ones, so a renamed column is not mistaken for an extra one. An email address shared by
@@ -59,7 +61,20 @@ COLUMNS: Final[tuple[str, ...]] = (
     "dues_checkoff",
 )
 
-_COLUMN_BY_KEY: Final = {c.replace("_", ""): c for c in COLUMNS}
+#: Columns a roll may leave out.
+OPTIONAL_COLUMNS: Final[tuple[str, ...]] = ("language",)
+
+_COLUMN_BY_KEY: Final = {c.replace("_", ""): c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+_LANGUAGE_NAMES: Final = {
+    "en": "en",
+    "english": "en",
+    "inglés": "en",
+    "ingles": "en",
+    "es": "es",
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+}
 _HEADER_SEPARATORS = re.compile(r"[\s_\-]+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE: Final = frozenset({"yes", "y", "true", "t", "1"})
@@ -92,7 +107,7 @@ class _Header:
 
     @property
     def complete(self) -> bool:
-        return len(self.position) == len(COLUMNS)
+        return all(c in self.position for c in COLUMNS)
 
 
 def load_roll(path: Path | str, locals_: Collection[str] | None = None) -> Roll:
@@ -413,6 +428,16 @@ def _paid_through(raw: object, _locals: frozenset[str] | None) -> date | None:
         raise _FieldError(f"{value!r} is not a valid calendar date") from None
 
 
+def _language(raw: object, _locals: frozenset[str] | None) -> str:
+    value = _text(raw).lower()
+    if not value:
+        return "en"
+    code = _LANGUAGE_NAMES.get(value)
+    if code is None:
+        raise _FieldError(f"{value!r} is not a language of the letters (en or es)")
+    return code
+
+
 def _checkoff(raw: object, _locals: frozenset[str] | None) -> bool:
     if raw is None:
         return False
@@ -437,4 +462,5 @@ _PARSERS: Final[dict[str, Callable[[object, frozenset[str] | None], object]]] = 
     "status": _status,
     "dues_paid_through": _paid_through,
     "dues_checkoff": _checkoff,
+    "language": _language,
 }

@@ -20,6 +20,9 @@ KNOWN_STATUSES: Final[frozenset[str]] = frozenset(
 #: Statuses that count as good standing unless an :class:`EligibilityPolicy` says otherwise.
 GOOD_STANDING_STATUSES: Final[frozenset[str]] = frozenset({"good-standing", "active"})
 
+#: Languages a member's letters can be written in (the roll's optional ``language`` column); English by default.
+LANGUAGES: Final[tuple[str, ...]] = ("en", "es")
+
 #: Longest accepted name or local id (characters).
 MAX_TEXT_LENGTH: Final = 200
 
@@ -97,7 +100,7 @@ class Member:
     ``status`` is a normalised member of :data:`KNOWN_STATUSES`; ``email`` is ``None`` when none is
     registered; ``dues_paid_through`` is ``None`` when the union has no payment on record;
     ``dues_checkoff`` is true when the employer deducts dues from pay (never excluded for arrears then,
-    29 CFR 452.87).
+    29 CFR 452.87); ``language`` is the language of their letters (one of :data:`LANGUAGES`).
     """
 
     member_id: str
@@ -107,6 +110,7 @@ class Member:
     status: str
     dues_paid_through: date | None
     dues_checkoff: bool
+    language: str = "en"
 
     def __post_init__(self) -> None:
         problems = member_problems(self)
@@ -136,6 +140,8 @@ def member_problems(member: Member) -> list[tuple[str, str]]:
         problems.append(("dues_paid_through", "must be a date or None"))
     if not isinstance(member.dues_checkoff, bool):
         problems.append(("dues_checkoff", "must be a bool"))
+    if member.language not in LANGUAGES:
+        problems.append(("language", f"{member.language!r} is not one of {', '.join(LANGUAGES)}"))
     return problems
 
 

@@ -166,6 +166,8 @@ def _member_to_json(member: Member) -> dict[str, Any]:
         "status": member.status,
         "dues_paid_through": None if paid is None else paid.isoformat(),
         "dues_checkoff": member.dues_checkoff,
+        # Only when not English, so that the digest of a roll without a language column is unchanged.
+        **({"language": member.language} if member.language != "en" else {}),
     }
 
 
@@ -193,7 +195,8 @@ def _date_from_json(value: object, what: str) -> date:
 
 
 def _member_from_json(obj: object) -> Member:
-    data = _exact_keys(obj, _MEMBER_KEYS, "member")
+    keys = _MEMBER_KEYS | {"language"} if isinstance(obj, dict) and "language" in obj else _MEMBER_KEYS
+    data = _exact_keys(obj, keys, "member")
     paid = data["dues_paid_through"]
     email = data["email"]
     return Member(
@@ -204,6 +207,7 @@ def _member_from_json(obj: object) -> Member:
         status=_expect(data["status"], str, "status"),
         dues_paid_through=None if paid is None else _date_from_json(paid, "dues_paid_through"),
         dues_checkoff=_expect(data["dues_checkoff"], bool, "dues_checkoff"),
+        language=_expect(data.get("language", "en"), str, "language"),
     )
 
 

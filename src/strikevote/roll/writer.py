@@ -25,11 +25,14 @@ def _row(member: Member) -> tuple[str, str, str, str, str, str, str]:
 
 
 def write_roll_csv(members: Iterable[Member], path: Path | str) -> None:
-    """UTF-8 CSV (no BOM), comma-separated, header :data:`~strikevote.roll.importer.COLUMNS`."""
+    """UTF-8 CSV (no BOM), comma-separated, header :data:`~strikevote.roll.importer.COLUMNS` (and
+    ``language`` when a member's letters are not in English)."""
+    rows = list(members)
+    with_language = any(m.language != "en" for m in rows)
     with Path(path).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(_row(m) for m in members)
+        writer.writerow((*COLUMNS, "language") if with_language else COLUMNS)
+        writer.writerows((*_row(m), m.language) if with_language else _row(m) for m in rows)
 
 
 def write_roll_xlsx(members: Iterable[Member], path: Path | str) -> None:

@@ -28,6 +28,7 @@ from strikevote.belenios.errors import FormatError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
 from strikevote.db.engine import begin_write
+from strikevote.mail.outbox import queue_confirmation
 from strikevote.services.board import Board
 from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import BallotRejected, NotFound
@@ -149,6 +150,7 @@ def _append(s: Session, board: Board, el: models.Election, v: Verified, seq: int
             cast_at=now,
         )
     )
+    queue_confirmation(s, el, v.credential, v.tracker, now)  # same transaction: every accepted cast confirmed
     return Receipt(v.tracker, el.local_id, el.uuid, height)
 
 

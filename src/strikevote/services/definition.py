@@ -33,6 +33,23 @@ Example::
     delegates = 27
     question = "…"                            # optional
 
+    [mail]                                    # optional: see strikevote.mail.settings for every key
+    from = "Election Committee <elections@atw.example>"
+    public_url = "https://vote.atw.example"
+    host = "smtp.atw.example"
+    security = "starttls"                     # or "tls", "none"
+    username = "elections"
+    password_env = "STRIKEVOTE_SMTP_PASSWORD" # or password_file = "/path"; never the password itself
+
+    [reminders]                               # optional
+    at = [2021-10-02T09:00:00]                # reminders to members who have not voted yet
+
+``[mail]`` (keys: ``from``, ``reply_to``, ``contact``, ``public_url``, ``host``, ``port``, ``security``,
+``username``, ``password_env``, ``password_file``, ``rate``) is needed to mail credential letters,
+confirmations and reminders; an unknown key, a bad port or a missing ``from`` is one clear error. It is kept
+apart from the public definition (``vote.json``): it names the mail server. ``[reminders] at`` lists times
+inside the voting window (the vote's time zone unless an offset is given).
+
 ``notice`` is optional, but the 15-day notice check (DESIGN.md §5) needs it: when the vote opens less than
 15 days after ``notice`` a warning says so, and when ``notice`` is missing a warning says the check was not made.
 Warnings never stop the vote being called; they are printed by ``vote create`` and ``roll check``.
@@ -61,6 +78,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikevote.crypto.groups import GROUPS
 from strikevote.db import models
+from strikevote.mail.settings import MailPlan, parse_mail, parse_reminders
 from strikevote.roll import GOOD_STANDING_STATUSES, KNOWN_STATUSES, EligibilityPolicy
 from strikevote.roll.model import normalize_status
 from strikevote.rules import Rule, RuleError, load_rule
@@ -81,6 +99,8 @@ TOP_KEYS = {
     "locals",
     "id",
     "simulation",
+    "mail",
+    "reminders",
 }
 KINDS = ("strike-authorization", "ratification")
 REVOTE = ("forbidden", "last-counts")
@@ -118,6 +138,8 @@ class VoteDefinition:
         False  # a simulated vote (strikevote demo): said on vote.json, result.json, report.html
     )
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # [mail] and [reminders]: not in to_json (vote.json), stored apart (votes.mail_settings)
+    mail_plan: MailPlan = field(default=MailPlan(None), compare=False)
 
     @property
     def rule(self) -> Rule:
@@ -330,6 +352,10 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
     simulation = data.get("simulation", False)
     if not isinstance(simulation, bool):
         raise DefinitionError(f"{where}: 'simulation' must be true or false")
+    mail = parse_mail(data["mail"], where) if "mail" in data else None
+    reminders = parse_reminders(data["reminders"], where, tz, opens, closes) if "reminders" in data else ()
+    if reminders and mail is None:
+        raise DefinitionError(f"{where}: [reminders] needs a [mail] block to send them")
     vote_id = data.get("id")
     if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
         raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
@@ -359,6 +385,7 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         id=vote_id,
         simulation=simulation,
         warnings=tuple(warnings),
+        mail_plan=MailPlan(mail, reminders),
     )
 
 

@@ -56,6 +56,7 @@ def call_vote(db: sessionmaker[Session], defn: VoteDefinition, roll: Roll, now: 
                 state="keys",
                 roll_digest=snapshot.digest(),
                 created_at=now,
+                mail_settings=defn.mail_plan.to_json() if defn.mail_plan.mail else None,
             )
         )
         s.flush()
@@ -68,6 +69,7 @@ def call_vote(db: sessionmaker[Session], defn: VoteDefinition, roll: Roll, now: 
                 local_id=m.local,
                 name=m.name,
                 email=m.email,
+                language=m.language,
                 eligible=not reasons,
                 reasons=reasons,
             )

@@ -29,6 +29,7 @@ from starlette.requests import Request
 
 from strikevote.web import api, console, errors, pages
 from strikevote.web.deps import AppState
+from strikevote.web.mail_loop import mail_enabled, mail_loop
 from strikevote.web.security import SecurityHeaders, Signer
 
 STATIC: Final = Path(__file__).parent / "static"
@@ -138,4 +139,5 @@ def app_from_env() -> FastAPI:
         secret_key=os.environ.get(ENV_SECRET) or None,
         bundle_cache=Path(cache) if cache else None,
         migrate=False,
+        background=[mail_loop] if mail_enabled() else [],
     )

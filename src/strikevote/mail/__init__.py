@@ -1,0 +1,15 @@
+"""Mail members can act on: credential letters, cast confirmations and reminders, through a durable outbox.
+
+* :mod:`.settings` — the vote file's ``[mail]`` and ``[reminders]`` blocks (SMTP server, From, public URL, rate);
+* :mod:`.letters` — the three letters in English and Spanish (Jinja2 templates, dates by Babel) and the
+  RFC 5322 message (``email.message.EmailMessage``: multipart plain text + HTML, UTF-8);
+* :mod:`.outbox` — queueing (credential letters, the confirmation of an accepted cast, reminders to members who
+  have not voted) and the counts officials may see;
+* :mod:`.smtp` — one SMTP connection (STARTTLS, implicit TLS, login) that commits before the final dot;
+* :mod:`.sender` — the loop that delivers the outbox (``strikevote mail send`` and the server's background task).
+
+Trust: the server knows which member holds which public credential only to address mail
+(``mail_recipients``); no officials-facing output shows it.  Private credentials are never in the database: a
+credential letter is rendered at send time from the credential authority's encrypted store
+(:mod:`strikevote.services.castore`).
+"""

@@ -1,0 +1,177 @@
+"""One SMTP client connection that lets the caller commit between the message body and the final dot.
+
+A message is delivered when the server accepts the final ``.`` of DATA.  The sender therefore sends the body,
+records the message as sent (a durable commit), and only then writes the dot: if the process dies before the
+commit, the server sees the connection drop in the middle of DATA and discards the message, so a message still
+marked ``sending`` was never delivered and is safely sent again; if the server refuses the dot, the live sender
+puts the row back to deferred or failed.  The one unguarded moment is between the commit and the write of the
+three bytes ``.\\r\\n``.
+
+Security: ``starttls`` (RFC 3207, refused if the server does not offer it), ``tls`` (implicit TLS, port 465) or
+``none``; certificates are verified against the system's trust store unless a context is given (tests).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Final
+
+from strikevote.mail.settings import MailSettings
+
+_LEADING_DOT: Final = re.compile(rb"(?m)^\.")
+
+
+class SmtpError(Exception):
+    """The server refused a message (or the connection failed); ``permanent`` for a 5xx reply."""
+
+    def __init__(self, code: int, reply: str, phase: str) -> None:
+        super().__init__(f"{phase}: {code} {reply}".strip())
+        self.code = code
+        self.reply = reply
+        self.phase = phase
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code < 600
+
+
+class Unreachable(Exception):
+    """No SMTP session could be opened (connection refused, TLS or login failure, 421 greeting)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to connect; the password comes from :func:`strikevote.mail.settings.smtp_password`."""
+
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    tls_context: ssl.SSLContext | None = None
+
+    @staticmethod
+    def of(
+        settings: MailSettings, password: str | None, timeout: float = 30.0, tls: ssl.SSLContext | None = None
+    ) -> Endpoint:
+        return Endpoint(
+            settings.host, settings.port, settings.security, settings.username, password, timeout, tls
+        )
+
+    def __repr__(self) -> str:  # never show the password
+        return f"Endpoint({self.host}:{self.port}, {self.security}, user={self.username!r})"
+
+
+def _text(reply: bytes | str) -> str:
+    raw = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(raw.split())[:500]
+
+
+class Connection:
+    """An open, authenticated SMTP session.  Use :meth:`begin` then :meth:`finish` (or :meth:`abort`)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        context = None
+        if endpoint.security != "none":  # loading the system trust store costs a fifth of a second
+            context = endpoint.tls_context or ssl.create_default_context()
+        try:
+            if endpoint.security == "tls":
+                self._smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    endpoint.host, endpoint.port, timeout=endpoint.timeout, context=context
+                )
+            else:
+                self._smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+            self._smtp.ehlo()
+            if endpoint.security == "starttls":
+                if not self._smtp.has_extn("starttls"):
+                    self.abort()
+                    raise Unreachable(f"{endpoint.host}:{endpoint.port} does not offer STARTTLS")
+                self._smtp.starttls(context=context)
+                self._smtp.ehlo()
+            if endpoint.username:
+                self._smtp.login(endpoint.username, endpoint.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            self.abort()
+            raise Unreachable(
+                f"{endpoint.host}:{endpoint.port} refused the login of {endpoint.username!r} ({exc.smtp_code})"
+            ) from None
+        except smtplib.SMTPConnectError as exc:
+            raise Unreachable(
+                f"{endpoint.host}:{endpoint.port}: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+            self.abort()
+            raise Unreachable(f"{endpoint.host}:{endpoint.port}: {exc.__class__.__name__}: {exc}") from None
+        self.in_data = False
+        self.alive = True
+
+    def begin(self, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA and the body, without the final dot; :class:`SmtpError` on a refusal (the session
+        is reset and stays usable) or a lost connection (``code`` 0: open a new one)."""
+        smtp = self._smtp
+        try:
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                self._reset()
+                raise SmtpError(code, _text(reply), "MAIL FROM")
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                self._reset()
+                raise SmtpError(code, _text(reply), "RCPT TO")
+            code, reply = smtp.docmd("DATA")
+            if code != 354:
+                self._reset()
+                raise SmtpError(code, _text(reply), "DATA")
+            body = _LEADING_DOT.sub(b"..", message)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            self.in_data = True
+            smtp.send(body)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.abort()
+            raise SmtpError(0, f"connection lost ({exc})", "session") from None
+
+    def finish(self) -> tuple[int, str]:
+        """Write the final dot; the server's reply (code 0 when the connection was lost before one came)."""
+        try:
+            self._smtp.send(b".\r\n")
+            self.in_data = False
+            code, reply = self._smtp.getreply()
+            return code, _text(reply)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.abort()
+            return 0, f"connection lost after the message ({exc})"
+
+    def abort(self) -> None:
+        """Drop the connection without a dot: a message in DATA is discarded by the server."""
+        try:
+            sock = self._smtp.sock
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
+        try:
+            self._smtp.close()
+        except (OSError, AttributeError):
+            pass
+        self.in_data = False
+        self.alive = False
+
+    def close(self) -> None:
+        try:
+            self._smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        self.abort()
+
+    def _reset(self) -> None:
+        try:
+            self._smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self.abort()

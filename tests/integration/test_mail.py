@@ -1,0 +1,560 @@
+"""Mail through a real SMTP server (aiosmtpd in this process, or a subprocess for the kill test).
+
+Letters are parsed back (headers, MIME parts, the booth link's fragment, the credential casts a ballot);
+temporary failures are deferred and retried, permanent ones failed and reported; a sender killed with SIGKILL
+and restarted delivers every message exactly once; reminders reach exactly the members who have not voted;
+officials' outputs name no non-voter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smtp_sink import Sink, free_port
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
+from vote_kit import NOW, Kit, open_vote
+
+from strikevote.cli.main import app
+from strikevote.db import models
+from strikevote.db.engine import open_db
+from strikevote.mail import outbox, sender
+from strikevote.mail.smtp import Endpoint
+from strikevote.services import ballotbox, credentials
+from strikevote.services.castore import CAStore, CAStoreError
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "correct horse battery staple"
+LINK = re.compile(r"https?://\S+/vote/(?P<vote>[^\s#]+)#(?P<uuid>[^/\s]+)/(?P<credential>\S+)")
+FAST = sender.Backoff(base=0.0, maximum=0.0, max_attempts=5)
+
+
+def mail_block(port: int, **more: Any) -> dict[str, Any]:
+    return {
+        "from": "Election Committee <elections@atw.example>",
+        "reply_to": "help@atw.example",
+        "public_url": "https://vote.atw.example",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        **more,
+    }
+
+
+def mailed_vote(
+    db_url: str, tmp_path: Path, port: int, vote_id: str = "mail-vote", **kw: Any
+) -> tuple[Kit, CAStore]:
+    store = CAStore.create(tmp_path / f"{vote_id}.store", PASSPHRASE)
+    extra = {"mail": mail_block(port), **kw.pop("extra", {})}
+    kit = open_vote(open_db(db_url), tmp_path, vote_id, extra=extra, store=store, **kw)
+    return kit, store
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def plain(msg: EmailMessage) -> str:
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+def states(kit: Kit, kind: str | None = None) -> dict[str, int]:
+    o = models.Outbox
+    with kit.db() as s:
+        q = select(o.status, func.count()).where(o.vote_id == kit.vote_id).group_by(o.status)
+        if kind:
+            q = q.where(o.kind == kind)
+        return dict(s.execute(q).all())  # type: ignore[arg-type]
+
+
+def sv(*args: Any, code: int = 0, env: dict[str, str] | None = None) -> Any:
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+    assert not crashed, f"{args} raised {result.exception!r}\n{result.output}"
+    assert result.exit_code == code, f"{args} exited {result.exit_code}, not {code}:\n{result.output}"
+    return result
+
+
+def test_letters_parse_back_open_the_right_booth_and_cast(db_url: str, tmp_path: Path) -> None:
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port)
+        with kit.db() as s:  # the database holds no private credential
+            dump = "\n".join(
+                str(row)
+                for table in ("outbox", "members", "credentials", "mail_recipients", "records", "votes")
+                for row in s.execute(text(f"SELECT * FROM {table}"))
+            )
+            uuid_of_local = {el.uuid: el.local_id for el in s.scalars(select(models.Election))}
+            members = {m.email: m for m in s.scalars(select(models.Member))}
+        assert all(letter.credential not in dump for letter in kit.letters)
+        assert states(kit) == {"queued": 16}
+
+        report = sender.send_pending(kit.db, kit.vote_id, store=store)
+        assert (report.sent, report.deferred, report.failed) == (16, 0, 0)
+        assert states(kit) == {"sent": 16}
+        assert len(sink.messages) == 16 and len({m.message_id for m in sink.messages}) == 16
+
+        cast_once: set[str] = set()
+        for delivered in sink.messages:
+            msg = parsed(delivered.content)
+            assert delivered.mail_from == "elections@atw.example"
+            assert msg["From"].addresses[0].display_name == "Election Committee"
+            assert msg["Reply-To"] == "help@atw.example"
+            to = msg["To"].addresses[0]
+            member = members[to.addr_spec]
+            assert delivered.rcpt_tos == [to.addr_spec] and to.display_name == member.name
+            assert abs(parsedate_to_datetime(msg["Date"]) - NOW) < timedelta(hours=1)
+            assert msg["Message-ID"] == delivered.message_id and delivered.message_id.endswith(
+                "@atw.example>"
+            )
+            assert (
+                msg["Subject"]
+                == "Integration Test Union: your voting credential for Strike authorization vote"
+            )
+            assert msg.get_content_type() == "multipart/alternative"
+            parts = [p.get_content_type() for p in msg.iter_parts()]
+            assert parts == ["text/plain", "text/html"]
+            assert all(p.get_content_charset() == "utf-8" for p in msg.iter_parts())
+            body = plain(msg)
+            link = LINK.search(body)
+            assert link and link["vote"] == kit.vote_id
+            assert uuid_of_local[link["uuid"]] == member.local_id  # the fragment opens the member's local
+            assert f"Local {member.local_id}" in body and "Do you authorize a strike?" in body
+            assert f"Your credential: {link['credential']}" in body
+            assert "https://vote.atw.example/votes/mail-vote" in body and "help@atw.example" in body
+            assert "Voting closes " in body and "UTC" in body
+            assert kit.elections[member.local_id].fingerprint in body
+            if member.local_id not in cast_once:  # the credential in the letter casts a valid ballot
+                election = kit.elections[member.local_id]
+                receipt = ballotbox.cast(
+                    kit.db, kit.vote_id, kit.ballot_with(election, link["credential"], True), NOW
+                )
+                assert receipt.local_id == member.local_id
+                cast_once.add(member.local_id)
+                voter = member
+
+        # each accepted cast queued its confirmation in the ballot's transaction
+        assert states(kit, "confirmation") == {"queued": 2}
+        before = len(sink.messages)
+        assert sender.send_pending(kit.db, kit.vote_id).sent == 2  # no store needed for confirmations
+        confirmations = [parsed(m.content) for m in sink.messages[before:]]
+        assert voter.email in {c["To"].addresses[0].addr_spec for c in confirmations}
+        with kit.db() as s:
+            trackers = set(s.scalars(select(models.Ballot.tracker)))
+        for c in confirmations:
+            body = plain(c)
+            assert c["Auto-Submitted"] == "auto-generated"
+            assert any(t in body for t in trackers) and "does not say how you voted" in body
+
+
+def test_temporary_failures_are_deferred_and_retried(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    port = free_port()
+    kit, store = mailed_vote(db_url, tmp_path, port, sizes={"44": 3, "80": 2})
+    report = sender.send_pending(kit.db, kit.vote_id, store=store, backoff=FAST)  # nothing listens yet
+    assert report.unreachable and "Connection refused" in report.unreachable and report.sent == 0
+    assert states(kit) == {"deferred": 1, "queued": 4}
+    sink = Sink()
+    sink.port = sink.controller.port = port
+    with sink:
+        sink.handler.data_replies = ["421 4.3.2 shutting down", "451 4.3.0 try again later"]
+        first = sender.send_pending(kit.db, kit.vote_id, store=store, backoff=FAST, connections=1)
+        assert (first.sent, first.deferred) == (3, 2)
+        assert "451 4.3.0 try again later" in first.replies
+        assert states(kit) == {"sent": 3, "deferred": 2}
+        again = sender.send_pending(kit.db, kit.vote_id, store=store, backoff=FAST)  # `mail send` retries now
+        assert again.sent == 2
+        assert states(kit) == {"sent": 5}
+
+        # the background loop retries a deferred confirmation once its backoff has passed
+        letter = next(m for m in sink.messages if kit.letters[0].email in m.rcpt_tos)
+        link = LINK.search(plain(parsed(letter.content)))
+        assert link
+        election = kit.elections[kit.letters[0].local_id]
+        ballotbox.cast(kit.db, kit.vote_id, kit.ballot_with(election, link["credential"], True), NOW)
+        sink.handler.data_replies = ["451 4.3.0 try again later"]
+        stop = threading.Event()
+        loop = threading.Thread(
+            target=sender.run_sender, args=(kit.db, stop), kwargs={"poll_seconds": 0.05, "backoff": FAST}
+        )
+        loop.start()
+        try:
+            deadline = time.monotonic() + 30
+            # (a row reads 'sent' from just before its final dot; the sink holding it is the end)
+            while len(sink.messages) < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            loop.join(10)
+        assert not loop.is_alive()
+    assert states(kit, "confirmation") == {"sent": 1}
+    assert len({m.message_id for m in sink.messages}) == 6 == len(sink.messages)
+    with kit.db() as s:
+        attempts = sorted(s.scalars(select(models.Outbox.attempts)))
+    assert attempts == [1, 1, 1, 2, 2, 3]  # a retried message keeps its row (and its Message-ID)
+
+
+def test_permanent_refusal_is_failed_and_reported(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 3, "80": 2})
+        bounced = kit.letters[0]
+        sink.handler.rcpt_replies[bounced.email] = f"550 5.1.1 <{bounced.email}>: mailbox unavailable"
+        (tmp_path / "pass").write_text(PASSPHRASE)
+        r = sv(
+            "mail",
+            "send",
+            kit.vote_id,
+            "--store",
+            kit_store(store),
+            "--passphrase-file",
+            tmp_path / "pass",
+            "--db",
+            db_url,
+            code=1,
+        )
+        assert "4 message(s) sent, 0 deferred, 1 failed" in r.stdout
+        assert "550 5.1.1 <<address>>: mailbox unavailable (after RCPT TO)" in r.stdout  # never the address
+        assert bounced.email not in r.output
+        assert len(sink.messages) == 4
+    assert states(kit) == {"sent": 4, "failed": 1}
+    r = sv("mail", "status", kit.vote_id, "--db", db_url)
+    assert "Failed credential: 1" in r.stdout and "550 5.1.1" in r.stdout
+    assert bounced.member_id in r.stdout  # the authority must fix this letter's address
+
+
+def kit_store(store: CAStore) -> Path:
+    return store.path
+
+
+def test_wrong_passphrase_and_unreachable_server_send_nothing(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    port = free_port()
+    kit, store = mailed_vote(db_url, tmp_path, port, sizes={"44": 2, "80": 2})
+    (tmp_path / "wrong").write_text("not the passphrase")
+    with Sink() as sink:
+        sink_port = sink.port
+        r = sv(
+            "mail",
+            "send",
+            kit.vote_id,
+            "--store",
+            store.path,
+            "--passphrase-file",
+            tmp_path / "wrong",
+            "--db",
+            db_url,
+            code=1,
+        )
+        assert "wrong passphrase" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert sink.messages == [] and states(kit) == {"queued": 4}
+    del sink_port
+    with pytest.raises(CAStoreError):
+        CAStore.open(store.path, "not the passphrase")
+    r = sv(
+        "mail",
+        "send",
+        kit.vote_id,
+        "--store",
+        store.path,
+        "--db",
+        db_url,
+        code=2,
+        env={"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE},
+    )
+    assert "unreachable" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "sent" not in states(kit)
+
+
+def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink(tls=server) as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
+        endpoint = Endpoint("127.0.0.1", sink.port, "starttls", tls_context=client)
+        assert sender.send_pending(kit.db, kit.vote_id, store=store, endpoint=endpoint).sent == 3
+        # a client that does not trust the certificate sends nothing (the system trust store)
+        kit2, store2 = mailed_vote(db_url, tmp_path, sink.port, "mail-vote-2", sizes={"44": 1, "80": 1})
+        untrusted = Endpoint("127.0.0.1", sink.port, "starttls")
+        report = sender.send_pending(kit2.db, kit2.vote_id, store=store2, endpoint=untrusted)
+        assert report.unreachable and "CERTIFICATE_VERIFY_FAILED" in report.unreachable
+        # nor does one that would skip STARTTLS: this server requires it
+        plain_text = Endpoint("127.0.0.1", sink.port, "none")
+        report = sender.send_pending(kit2.db, kit2.vote_id, store=store2, endpoint=plain_text)
+        assert report.sent == 0 and report.failed == 2 and report.replies[0].startswith("530")
+    assert len(sink.messages) == 3
+    assert {m.rcpt_tos[0] for m in sink.messages} == {x.email for x in kit.letters}
+
+
+def test_sigkill_mid_run_then_restart_delivers_each_message_once(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    ids = tmp_path / "ids.txt"
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "integration" / "smtp_sink.py"), "--ids", str(ids)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sink.stdout is not None
+        port = int(sink.stdout.readline().split()[1])
+        kit, store = mailed_vote(db_url, tmp_path, port, sizes={"44": 150, "80": 150})
+        env = {**os.environ, "STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        cmd = [
+            sys.executable,
+            "-m",
+            "strikevote.cli.main",
+            "mail",
+            "send",
+            kit.vote_id,
+            "--store",
+            str(store.path),
+            "--db",
+            db_url,
+        ]
+        for _trial in range(3):
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            start = _count(ids)
+            deadline = time.monotonic() + 60
+            while _count(ids) < start + 40 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        sink.terminate()
+        sink.wait(10)
+    delivered = [line.split()[0] for line in ids.read_text().splitlines()]
+    assert len(delivered) == 300 and len(set(delivered)) == 300  # none lost, none twice
+    assert states(kit) == {"sent": 300}
+
+
+def _count(path: Path) -> int:
+    try:
+        return path.read_text().count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def test_reminders_reach_exactly_the_non_voters_and_officials_see_counts(db_url: str, tmp_path: Path) -> None:
+    later = NOW + timedelta(minutes=1)
+    extra = {"reminders": {"at": [later]}}
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, extra=extra)
+        sender.send_pending(kit.db, kit.vote_id, store=store)
+        letters = {
+            parsed(m.content)["To"].addresses[0].addr_spec: plain(parsed(m.content)) for m in sink.messages
+        }
+        voters = set()
+        for email, body in sorted(letters.items())[::3]:  # every third member votes
+            link = LINK.search(body)
+            assert link
+            local = next(x.local_id for x in kit.letters if x.email == email)
+            ballotbox.cast(
+                kit.db, kit.vote_id, kit.ballot_with(kit.elections[local], link["credential"], False), NOW
+            )
+            voters.add(email)
+        non_voters = set(letters) - voters
+        assert sender.queue_due_reminders(kit.db, kit.vote_id, NOW) == 0  # not yet time
+        assert sender.queue_due_reminders(kit.db, kit.vote_id, later) == len(non_voters)
+        assert sender.queue_due_reminders(kit.db, kit.vote_id, later) == 0  # a round runs once
+        sink.messages.clear()
+        sender.send_pending(kit.db, kit.vote_id)
+        reminded = {
+            parsed(m.content)["To"].addresses[0].addr_spec
+            for m in sink.messages
+            if "closes soon" in parsed(m.content)["Subject"]
+        }
+        assert reminded == non_voters
+
+        with kit.db() as s:
+            non_voter_ids = set(
+                s.scalars(select(models.Member.member_id).where(models.Member.email.in_(non_voters)))
+            )
+        outputs = [
+            sv("mail", "remind", kit.vote_id, "--db", db_url).output,
+            sv("mail", "remind", kit.vote_id, "--local", "44", "--db", db_url).output,
+            sv("mail", "status", kit.vote_id, "--db", db_url).output,
+            sv("vote", "status", kit.vote_id, "--db", db_url).output,
+        ]
+        assert f"{len(non_voters)} reminder(s) queued" in outputs[0]
+        assert sum(1 for e in non_voters if e in letters) == len(non_voters)
+        archives = tmp_path / "archives"
+        archives.mkdir()
+        from strikevote.services.board import export_archive
+
+        with kit.db() as s:
+            for el in s.scalars(select(models.Election)):
+                export_archive(s, el.id, archives / f"{el.local_id}.bel", 0)
+        exported = [p.read_bytes().decode("latin-1") for p in archives.iterdir()]
+        for out in outputs + exported:
+            for secret in non_voters | non_voter_ids:
+                assert secret not in out, f"{secret} appears in an officials-facing output"
+
+
+def test_resend_mails_the_same_credential(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
+        sender.send_pending(kit.db, kit.vote_id, store=store)
+        member = kit.letters[0]
+        first = next(plain(parsed(m.content)) for m in sink.messages if member.email in m.rcpt_tos)
+        env = {"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        sv(
+            "credentials",
+            "resend",
+            kit.vote_id,
+            member.member_id,
+            "--store",
+            store.path,
+            "--db",
+            db_url,
+            env=env,
+        )
+        again = [m for m in sink.messages if member.email in m.rcpt_tos]
+        assert len(again) == 2 and again[0].message_id != again[1].message_id
+        cred = LINK.search(first)
+        assert cred and f"Your credential: {cred['credential']}" in plain(parsed(again[1].content))
+        with kit.db() as s:
+            assert s.scalar(select(func.count()).select_from(models.Credential)) == 3  # no new credential
+        r = sv(
+            "credentials",
+            "resend",
+            kit.vote_id,
+            "nobody",
+            "--store",
+            store.path,
+            "--db",
+            db_url,
+            env=env,
+            code=2,
+        )
+        assert "nobody" in r.stderr
+        r = sv(
+            "credentials",
+            "resend",
+            kit.vote_id,
+            member.member_id,
+            "--store",
+            store.path,
+            "--db",
+            db_url,
+            env={"STRIKEVOTE_CA_PASSPHRASE": "wrong passphrase!"},
+            code=1,
+        )
+        assert "wrong passphrase" in r.stderr and len(again) == 2
+
+
+def test_members_without_email_get_nothing_and_are_counted(tmp_path: Path) -> None:
+    def blank_two_emails(path: Path) -> None:
+        lines = path.read_text().splitlines()
+        header = lines[0].split(",")
+        col = header.index("email")
+        for i in (1, 2):
+            cells = lines[i].split(",")
+            cells[col] = ""
+            lines[i] = ",".join(cells)
+        path.write_text("\n".join(lines) + "\n")
+
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit, store = mailed_vote(
+            db_url,
+            tmp_path,
+            sink.port,
+            sizes={"44": 3, "80": 2},
+            extra={"eligibility": {"require_email": False}},
+            roll_hook=blank_two_emails,
+        )
+        assert len(kit.letters) == 5
+        report = sender.send_pending(kit.db, kit.vote_id, store=store)
+        assert report.sent == 3 and len(sink.messages) == 3
+    with kit.db() as s:
+        st = outbox.status(s, kit.vote_id)
+    assert sum(st.no_email.values()) == 2
+    r = sv("mail", "status", kit.vote_id, "--db", db_url)
+    assert "Eligible members with no email" in r.stdout
+
+
+def test_credentials_need_the_store_when_mail_is_configured(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    kit = open_vote(open_db(db_url), tmp_path, "needs-store", extra={"mail": mail_block(25)}, issue=False)
+    from strikevote.crypto.randomness import SystemRandomness
+    from strikevote.services.errors import StateError
+
+    with pytest.raises(StateError, match="store"):
+        credentials.issue_credentials(kit.db, kit.vote_id, tmp_path / "out", SystemRandomness(), NOW)
+    with kit.db() as s:
+        assert s.get(models.Vote, kit.vote_id).state == "credentials"  # type: ignore[union-attr]
+
+
+def test_the_server_mails_confirmations_in_the_background(tmp_path: Path) -> None:
+    import httpx
+    from server_kit import post_ballot, start_server
+
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit, _store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
+        member = kit.letters[0]
+        server = start_server(db_url, tmp_path)
+        try:
+            with httpx.Client(base_url=server.base, timeout=30) as client:
+                r = post_ballot(
+                    client,
+                    kit.vote_id,
+                    kit.ballot_with(kit.elections[member.local_id], member.credential, True),
+                )
+                assert r.status_code == 201, r.text
+                tracker = r.json()["tracker"]
+            deadline = time.monotonic() + 60
+            while not sink.messages and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.stop()
+        assert "Application shutdown complete" in server.output()  # the mail loop stopped with the server
+        assert [m.rcpt_tos for m in sink.messages] == [[member.email]]  # the confirmation only
+        assert tracker in plain(parsed(sink.messages[0].content))
+    assert states(kit, "credential") == {"queued": 3}  # credential letters wait for the authority's store
