@@ -189,9 +189,19 @@ async def _post_all(
                 except asyncio.QueueEmpty:
                     return
                 t0 = time.perf_counter()
-                r = await c.post(url, content=body, headers={"content-type": "application/json"})
+                code = 0
+                for _attempt in range(3):
+                    try:
+                        r = await c.post(url, content=body, headers={"content-type": "application/json"})
+                    except httpx.TransportError:
+                        # a keep-alive connection closed under us: send again (an identical re-send of a
+                        # ballot already committed is answered with its receipt, so nothing is cast twice)
+                        statuses[-1] = statuses.get(-1, 0) + 1
+                        continue
+                    code = r.status_code
+                    break
                 latencies.append(time.perf_counter() - t0)
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                statuses[code] = statuses.get(code, 0) + 1
 
         await asyncio.gather(*(client() for _ in range(clients)))
     return statuses.get(201, 0), latencies, statuses
@@ -225,7 +235,7 @@ def _figures(n: int, ok: int, t: Timed, latencies: list[float]) -> dict[str, Any
         "ballots": n,
         "accepted": ok,
         "wall_s": t.wall,
-        "per_s": ok / t.wall,
+        "per_s": ok / t.wall,  # statuses (HTTP): -1 counts transport errors retried, 0 ballots given up
         "ours_cores": t.ours_cores,
         "other_load": t.other_load,
     }
