@@ -25,8 +25,7 @@ try:
     app(sys.argv[1:], standalone_mode=False)
 finally:
     mods = set(sys.modules)
-    print("IMPORTED", ",".join(sorted(m for m in ("alembic", "strikevote.verify.archive", "strikevote.demo.runner",
-        "strikevote.services.credentials") if m in mods)), file=sys.stderr)
+    print("IMPORTED", ",".join(sorted(m for m in ("alembic", "strikevote.verify.archive", "strikevote.demo.runner") if m in mods)), file=sys.stderr)
 """
 
 
