@@ -209,7 +209,7 @@ def main() -> None:
         assert sink.stdout is not None
         port = int(sink.stdout.readline().split()[1])
         sends = []
-        for n in sorted({args.small, args.letters}):
+        for n in sorted({args.small, args.letters} - {0}):
             vote_id = f"mail-{n}"
             log(f"[bold]{n} letters[/bold]: setting up (credentials issued into the store, letters queued)…")
             t0 = time.perf_counter()

@@ -376,11 +376,13 @@ class _Run:
             begun.append((row, conn))
         if begun:
             won = self.mark_sent([row.id for row, _ in begun])
+            # Every dot right after the commit, before any reply is read: a crash in between loses the group.
+            dotted = [(row, conn, conn.send_dot()) for row, conn in begun if row.id in won]
             for row, conn in begun:
                 if row.id not in won:  # reclaimed by another sender meanwhile: never write this dot
                     conn.abort()
-                    continue
-                code, reply = conn.finish()
+            for row, conn, ok in dotted:
+                code, reply = conn.reply() if ok else (0, "connection lost before the end of the message")
                 if code == 250:
                     self.report.sent += 1
                     if self.progress:

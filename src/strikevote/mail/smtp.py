@@ -137,16 +137,32 @@ class Connection:
             self.abort()
             raise SmtpError(0, f"connection lost ({exc})", "session") from None
 
-    def finish(self) -> tuple[int, str]:
-        """Write the final dot; the server's reply (code 0 when the connection was lost before one came)."""
+    def send_dot(self) -> bool:
+        """Write the final dot (nothing else: the caller writes every group's dots before reading any reply,
+        so that the moment between its commit and the dots is as short as it can be); false if the
+        connection was lost."""
         try:
             self._smtp.send(b".\r\n")
             self.in_data = False
+            return True
+        except (OSError, smtplib.SMTPServerDisconnected):
+            self.abort()
+            return False
+
+    def reply(self) -> tuple[int, str]:
+        """The server's reply to the dot (code 0 when the connection was lost before one came)."""
+        try:
             code, reply = self._smtp.getreply()
             return code, _text(reply)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.abort()
             return 0, f"connection lost after the message ({exc})"
+
+    def finish(self) -> tuple[int, str]:
+        """Write the final dot and read the server's reply."""
+        if not self.send_dot():
+            return 0, "connection lost before the end of the message"
+        return self.reply()
 
     def abort(self) -> None:
         """Drop the connection without a dot: a message in DATA is discarded by the server."""
