@@ -50,6 +50,10 @@ def test_schemathesis_finds_no_server_error(server: GroupServer, tmp_path: Path)
             "--workers",
             "2",
             "--no-shrink",
+            # schemathesis 4.32's coverage phase crashes inside its own negative-type generator on this schema
+            # (AssertionError in coverage/_schema.py restrict); the generative phases exercise every route.
+            "--phases",
+            "examples,fuzzing,stateful",
             "--request-timeout",
             "60",
         ],
