@@ -168,8 +168,8 @@ def test_a_whole_vote_from_the_command_line(tmp_path: Path, files: tuple[Path, P
         "make",
         "--election-json",
         tmp_path / "election.json",
-        "--credential",
-        credential,
+        "--credential-file",
+        cred_file,
         "--choice",
         "yes",
     )
