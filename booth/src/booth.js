@@ -88,13 +88,39 @@ worker.onmessage = (event) => {
 };
 worker.onerror = () => problem(msg("internal"));
 
-/** @param {ArrayBuffer} electionBytes @param {string} credential @param {number[][]} choices */
-function encryptInWorker(electionBytes, credential, choices) {
+/** @param {Record<string, unknown>} request @returns {Promise<any>} */
+function askWorker(request) {
   const id = ++requestId;
   return new Promise((resolve) => {
     pending.set(id, resolve);
-    worker.postMessage({ id, electionBytes: electionBytes.slice(0), credential, choices });
+    worker.postMessage({ id, ...request });
   });
+}
+
+/** @param {ArrayBuffer} electionBytes @param {string} credential @param {number[][]} choices */
+function encryptInWorker(electionBytes, credential, choices) {
+  return askWorker({ electionBytes: electionBytes.slice(0), credential, choices });
+}
+
+/**
+ * Whether the credential is on the local's list, asked before anything is encrypted: a credential has no check
+ * character, so a mistyped letter is only caught here. Only the public credential is sent. A network failure
+ * answers "unknown" and the booth goes on (the ballot box checks again at the cast).
+ * @param {ArrayBuffer} electionBytes @param {string} credential @returns {Promise<"listed"|"unlisted"|"unknown"|"error">}
+ */
+async function credentialListed(electionBytes, credential) {
+  const out = await askWorker({ op: "public-credential", electionBytes: electionBytes.slice(0), credential });
+  if (out.error) return "error";
+  const local = session.local ? session.local.local : "";
+  const url = `/api/v1/votes/${encodeURIComponent(voteId)}/locals/${encodeURIComponent(local)}/credentials/${encodeURIComponent(out.publicCredential)}`;
+  try {
+    const res = await fetch(url, { headers: { accept: "application/json" }, credentials: "omit" });
+    if (res.ok) return "listed";
+    const body = await res.json().catch(() => ({}));
+    return res.status === 404 && body.error === "unknown-credential" ? "unlisted" : "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 // --- credential -------------------------------------------------------------------------------------------------
@@ -113,8 +139,8 @@ function credentialMessage(e) {
   return e instanceof CredentialError ? msg(`credential:${e.code}`) : msg("internal");
 }
 
-/** @param {typeof locals[number]} local @param {string} credential */
-async function start(local, credential) {
+/** @param {typeof locals[number]} local @param {string} credential @param {boolean} typed */
+async function start(local, credential, typed) {
   session.local = local;
   session.credential = credential;
   session.choice = null;
@@ -136,7 +162,7 @@ async function start(local, credential) {
     bytes = await res.arrayBuffer();
   } catch {
     refused("reason:network", { retry: true });
-    retry = () => start(local, credential);
+    retry = () => start(local, credential, typed);
     return;
   }
   let election;
@@ -149,6 +175,16 @@ async function start(local, credential) {
   // The fingerprint is computed here over the bytes received; it must be the one published for the local.
   if (election.uuid !== local.uuid || election.fingerprint !== local.fingerprint) {
     problem(msg("election:mismatch"));
+    return;
+  }
+  const listed = await credentialListed(bytes, credential);
+  if (listed === "unlisted" || listed === "error") {
+    if (typed) {
+      show("credential");
+      credentialMistake(msg("credential:unlisted"));
+    } else {
+      refused("reason:unknown-credential", { reenter: true });
+    }
     return;
   }
   session.electionBytes = bytes;
@@ -204,7 +240,7 @@ let retry = () => {};
   }
   credentialError.textContent = "";
   credentialInput.removeAttribute("aria-invalid");
-  if (local) start(local, credential);
+  if (local) start(local, credential, true);
 });
 
 for (const button of root.querySelectorAll("[data-go]")) {
@@ -354,7 +390,7 @@ function enter(fragment) {
     problem(credentialMessage(e));
     return;
   }
-  start(local, credential);
+  start(local, credential, false);
 }
 
 enter(fragment);

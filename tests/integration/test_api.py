@@ -119,6 +119,23 @@ def test_election_is_raw_bytes_and_unknowns_are_404(server: Server, vote: Vote) 
         _error(post_ballot(c, "no-such-vote", vote.ballot(vote.letters_of("44")[0])), 404, "not-found")
 
 
+def test_public_credential_lookup(server: Server, vote: Vote) -> None:
+    """The booth's check before encrypting: a listed public credential is found, any other is a 404."""
+    ballot = json.loads(vote.ballot(vote.letters_of("44")[0]))
+    listed = ballot["credential"]
+    with server.client() as c:
+        r = c.get(f"/api/v1/votes/{vote.id}/locals/44/credentials/{listed}")
+        assert r.status_code == 200 and r.json() == {"local": "44", "listed": True}
+        _error(c.get(f"/api/v1/votes/{vote.id}/locals/80/credentials/{listed}"), 404, "unknown-credential")
+        stranger = json.loads(vote.stranger_ballot("44"))["credential"]
+        _error(c.get(f"/api/v1/votes/{vote.id}/locals/44/credentials/{stranger}"), 404, "unknown-credential")
+        _error(
+            c.get(f"/api/v1/votes/{vote.id}/locals/44/credentials/{'9' * 5000}"), 404, "unknown-credential"
+        )
+        _error(c.get(f"/api/v1/votes/{vote.id}/locals/99/credentials/{listed}"), 404, "not-found")
+        _error(c.get(f"/api/v1/votes/no-such-vote/locals/44/credentials/{listed}"), 404, "not-found")
+
+
 def test_cast_then_board_tracker_and_turnout(server: Server, vote: Vote) -> None:
     letters = vote.letters_of("44")
     with server.client() as c:

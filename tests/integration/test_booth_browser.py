@@ -228,6 +228,13 @@ def test_scripted_vote_in_the_browser(browser: Any, site: tuple[Server, Any, Pat
     page.fill("#credential-input", a80.credential[:-1])  # a character missing
     page.click("#credential-form button[type=submit]")
     assert "22 letters and digits" in page.inner_text("#credential-error") and step_of(page) == "credential"
+    # one character replaced by another valid one: no check character catches it, the list lookup does
+    last = a80.credential[-1]
+    page.fill("#credential-input", a80.credential[:-1] + ("2" if last != "2" else "3"))
+    page.click("#credential-form button[type=submit]")
+    unlisted = "not on the list of the local you chose"
+    page.locator("#credential-error", has_text=unlisted).wait_for(timeout=STEP_TIMEOUT)
+    assert focused(page) == "credential-input" and step_of(page) == "credential"
     assert len(posted) == before
     page.fill("#credential-input", a80.credential.replace("-", ""))  # without its dashes: accepted
     page.click("#credential-form button[type=submit]")
@@ -468,12 +475,21 @@ def test_each_refusal_has_its_plain_language_message(browser: Any, site: tuple[S
     page = browser.new_page()
     page.on("pageerror", lambda e: pytest.fail(f"page error: {e}"))
 
-    # a well-formed credential that is on no list: the server refuses it, the booth says what to check
+    # a well-formed credential that is on no list: caught by the lookup before anything is encrypted
+    stranger = generate_credential(SystemRandomness())
     page.goto(f"{server.base}/vote/{vote.id}?lang=en")
     visible(page, "credential")
-    page.fill("#credential-input", generate_credential(SystemRandomness()))
+    page.fill("#credential-input", stranger)
+    page.click("#credential-form button[type=submit]")
+    page.locator("#credential-error", has_text="not on the list of the local you chose").wait_for(
+        timeout=STEP_TIMEOUT
+    )
+    assert step_of(page) == "credential"
+    # the lookup unreachable: the booth goes on, and the ballot box refuses it at the cast, in plain language
+    page.route("**/credentials/**", lambda route: route.abort())
     page.click("#credential-form button[type=submit]")
     vote_with_mouse(page, 0)
+    page.unroute("**/credentials/**")
     assert step_of(page) == "refused"
     assert "not on the list for the local you chose" in page.inner_text("#refusal-message")
     assert page.is_visible("#reenter-button") and not page.is_visible("#retry-button")

@@ -95,6 +95,8 @@ def test_console_login_csrf_counts_and_close(site: tuple[Server, Vote]) -> None:
         page = c.get(f"/console/votes/{vote.id}")
         assert page.status_code == 200 and "Trustees" in page.text and "Turnout over time" in page.text
         assert "Trustee A (union)" in page.text
+        assert '<svg class="timeline" role="img"' in page.text  # turnout over time, drawn without script
+        assert re.search(r'<polyline class="local" data-local="80" points="[0-9., ]+"', page.text)
         _no_member_named(page.text, vote)
         token = csrf_of(page.text)
         url = f"/console/votes/{vote.id}/close"

@@ -105,3 +105,34 @@ def test_official_add_cli_reads_stdin_never_argv(tmp_path: Path) -> None:
     assert empty.returncode == 2 and "no password" in empty.stderr
     short = run("other", stdin="short\n")
     assert short.returncode == 2 and "at least 12" in short.stderr
+
+
+def test_turnout_chart_geometry() -> None:
+    from datetime import timedelta
+
+    from strikevote.services.status import TurnoutSeries
+    from strikevote.web.charts import turnout_chart
+
+    opens = datetime(2021, 10, 1, 16, tzinfo=UTC)
+    series = TurnoutSeries(
+        [opens + timedelta(hours=i) for i in range(4)],
+        timedelta(hours=1),
+        {"80": [1, 2, 2, 4], "600": [0, 0, 3, 6]},
+    )
+    chart = turnout_chart(series, {"80": 4, "600": 12, "999": 0})
+
+    def ys(points: str) -> list[float]:
+        return [float(p.split(",")[1]) for p in points.split()]
+
+    local_80, local_600 = chart.locals
+    assert local_80.local == "80" and local_80.final_share == 1.0
+    assert ys(local_80.points)[0] == chart.plot_bottom  # everyone starts at 0 at the opening
+    assert ys(local_80.points)[-1] == chart.plot_top  # all 4 voted: 100%
+    assert local_600.final_share == 0.5 and len(local_600.points.split()) == 5
+    assert chart.overall.final_share == 10 / 16
+    xs = [float(p.split(",")[0]) for p in chart.overall.points.split()]
+    assert xs == sorted(xs) and xs[0] == chart.plot_left and xs[-1] == chart.plot_right
+    assert [t.label for t in chart.x_ticks] == ["10-01 16:00", "10-01 18:00", "10-01 20:00"]
+    # nobody eligible: drawn at 0, never a division by zero
+    empty = turnout_chart(TurnoutSeries(series.starts, series.step, {"999": [0, 0, 0, 0]}), {"999": 0})
+    assert empty.overall.final_share == 0.0

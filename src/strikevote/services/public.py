@@ -24,6 +24,8 @@ from strikevote.services.results import vote_json
 from strikevote.services.votes import elections, load_vote
 
 BOARD_PAGE_MAX = 1000
+# An encoded group element: 64 hex digits (Ed25519) or at most 617 decimal digits (BELENIOS-2048).
+MAX_PUBLIC_CREDENTIAL_CHARS = 700
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,18 @@ def find_tracker(db: sessionmaker[Session], vote_id: str, tracker: str) -> Board
     if row is None:
         raise NotFound(f"no ballot with tracker {tracker!r} on the board of vote '{vote_id}'")
     return BoardEntry(tracker, row[0], row[1], _utc(row[2]))
+
+
+def credential_listed(db: sessionmaker[Session], vote_id: str, local_id: str, public_credential: str) -> bool:
+    """Whether ``public_credential`` is on the local's list (the list itself is public: it is in the archive).
+    The booth asks before encrypting, so a mistyped credential is caught while the member still has the letter
+    in hand rather than refused at the cast."""
+    with db() as s:
+        load_vote(s, vote_id)
+        el = find_election(s, vote_id, local_id)
+        if len(public_credential) > MAX_PUBLIC_CREDENTIAL_CHARS:
+            return False
+        return s.get(models.Credential, (el.id, public_credential)) is not None
 
 
 def _utc(at: datetime) -> datetime:

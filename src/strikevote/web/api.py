@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +101,11 @@ class TrackerOut(BaseModel):
     local: str
     height: int
     cast_at: datetime
+
+
+class CredentialOut(BaseModel):
+    local: str
+    listed: bool = Field(description="always true: an unlisted credential is a 404 unknown-credential")
 
 
 class LocalTurnoutOut(BaseModel):
@@ -265,6 +270,24 @@ def get_board(
 def get_tracker(vote: str, tracker: str, request: Request) -> TrackerOut:
     e = public.find_tracker(AppState.of(request).db, vote, tracker)
     return TrackerOut(local=e.local, height=e.height, cast_at=e.cast_at)
+
+
+@router.get(
+    "/votes/{vote}/locals/{local}/credentials/{credential}",
+    response_model=CredentialOut,
+    responses={**ERRORS, 404: {"model": ErrorOut, "description": "not-found, or unknown-credential"}},
+)
+def get_credential(
+    vote: str,
+    local: str,
+    credential: Annotated[str, Path(description="a public credential, encoded as in the ballots")],
+    request: Request,
+) -> CredentialOut:
+    """Whether a public credential is on the local's list: the booth asks before it encrypts, to catch a
+    mistyped credential early.  The public credentials are public anyway (they are in the archive)."""
+    if not public.credential_listed(AppState.of(request).db, vote, local, credential):
+        raise ApiError(404, "unknown-credential", "this credential is not on the local's list")
+    return CredentialOut(local=local, listed=True)
 
 
 @router.get("/votes/{vote}/turnout", response_model=TurnoutOut, responses=ERRORS)

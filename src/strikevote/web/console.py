@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from strikevote.services import officials, public, tally
 from strikevote.services.errors import ServiceError
 from strikevote.services.status import turnout_over_time, vote_status
+from strikevote.web.charts import turnout_chart
 from strikevote.web.deps import AppState
 from strikevote.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, new_token
 from strikevote.web.templating import render
@@ -128,6 +129,7 @@ def _vote_page(
         {
             "st": st,
             "series": series,
+            "chart": turnout_chart(series, {x.local: x.eligible for x in st.locals}),
             "names": names,
             "turnout": public.turnout(state.db, vote),
             "window_over": now >= st.definition.closes,
