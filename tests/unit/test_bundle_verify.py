@@ -26,10 +26,11 @@ from typer.testing import CliRunner
 from strikevote.cli.main import app
 from strikevote.demo.runner import run_demo
 from strikevote.demo.scenario import load_scenario
-from strikevote.report.charts import chart_threshold
+from strikevote.records.result import ResultRecord
 from strikevote.verify import bundle as bundle_mod
-from strikevote.verify.bundle import diff_documents, verify_bundle
+from strikevote.verify.bundle import verify_bundle
 from strikevote.verify.checks import Report
+from strikevote.verify.result import diff_documents
 
 Doc = dict[str, Any]
 
@@ -117,7 +118,7 @@ def test_demo_report_draws_the_rules_75_percent_threshold(demo_bundle: Path) -> 
     doc = load(demo_bundle)
     assert doc["rule"]["name"] == "iatse-constitution"
     assert doc["rule"]["threshold"] == 0.75
-    assert chart_threshold(doc) == 0.75
+    assert ResultRecord.from_json(doc).rule.threshold == 0.75
     html = (demo_bundle / "report.html").read_text(encoding="utf-8")
     assert "Dashed line:\n    75% threshold." in html
     assert "50% threshold" not in html
