@@ -89,7 +89,7 @@ def failures(report: Report) -> dict[str, list[str]]:
 
 @pytest.fixture
 def tampered(demo_bundle: Path, tmp_path: Path, fast_archives: None) -> Iterator[Callable[..., Report]]:
-    """``tampered(edit)``: a copy of the bundle with ``edit(result_doc)`` applied, verified."""
+    """``tampered(edit)``: a copy of the bundle with ``edit(result.json's document)`` applied, verified."""
 
     copies = iter(range(1_000_000))
 
