@@ -362,6 +362,20 @@ def test_vote_json_rewritten_with_a_consistent_result_fails_definition(
     assert "bundle.definition" in found
 
 
+def test_a_bad_field_of_vote_json_fails_definition_naming_its_path(
+    demo_bundle: Path, tmp_path: Path, fast_archives: None
+) -> None:
+    path = copy_bundle(demo_bundle, tmp_path / "b")
+    vote = json.loads((path / "vote.json").read_text(encoding="utf-8"))
+    vote["locals"][0]["delegates"] = -1
+    (path / "vote.json").write_text(json.dumps(vote), encoding="utf-8")
+    found = failures(verify_bundle(path, jobs=1))
+    assert list(found) == ["bundle.definition"]
+    assert found["bundle.definition"][0].startswith("vote.json.locals[0].delegates: must not be negative")
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["verify", "--jobs", "1", "--quiet", str(path)])
+    assert result.exit_code == 1 and "vote.json.locals[0].delegates" in result.stdout, result.output
+
+
 # --- the document diff -----------------------------------------------------------------------------------------------
 
 

@@ -105,14 +105,15 @@ def verify_bundle(
     published = _load_json(path / "result.json")
     if not isinstance(published, dict):
         raise FormatError("result.json", "not a JSON object")
-    if vote is None or vote.elections is None:
+    if vote is None:
         return report
+    elections = vote.elections or ()  # decoded as a whole vote.json: never None
     bundle = _Bundle(path, report, vote, published, dict(credentials_fingerprints or {}), jobs)
-    for entry in vote.elections:
+    for entry in elections:
         _verify_local(bundle, entry)
-    _check_coverage(bundle, vote.elections)
+    _check_coverage(bundle, elections)
     expected = check_result(
-        report, vote, published, bundle.counts, complete=len(bundle.counts) == len(vote.elections)
+        report, vote, published, bundle.counts, complete=len(bundle.counts) == len(elections)
     )
     _check_report_html(report, path, expected if expected is not None else published)
     return report
