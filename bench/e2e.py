@@ -69,8 +69,7 @@ def child(args: argparse.Namespace) -> None:
     if prof is not None:
         prof.disable()
         prof.dump_stats(args.profile_out)
-    locals_ = outcome.result.get("locals", [])
-    cast = sum(int(x["yes"]) + int(x["no"]) for x in locals_)
+    cast = sum(x.ballots for x in outcome.result.locals)
     figures = {
         "members": plan.members,
         "locals": len(plan.locals),
@@ -80,7 +79,7 @@ def child(args: argparse.Namespace) -> None:
         "rejected": outcome.rejected,
         "valid": outcome.valid,
         "failures": outcome.failures,
-        "passed": outcome.result.get("passed", outcome.result.get("rule", {}).get("passed")),
+        "passed": outcome.result.passed,
         "timings": outcome.timings,
         "demo_s": demo_s,
     }

@@ -26,10 +26,11 @@ from typer.testing import CliRunner
 from strikevote.cli.main import app
 from strikevote.demo.runner import run_demo
 from strikevote.demo.scenario import load_scenario
-from strikevote.report.charts import chart_threshold
+from strikevote.records.result import ResultRecord
 from strikevote.verify import bundle as bundle_mod
-from strikevote.verify.bundle import diff_documents, verify_bundle
+from strikevote.verify.bundle import verify_bundle
 from strikevote.verify.checks import Report
+from strikevote.verify.result import diff_documents
 
 Doc = dict[str, Any]
 
@@ -88,7 +89,7 @@ def failures(report: Report) -> dict[str, list[str]]:
 
 @pytest.fixture
 def tampered(demo_bundle: Path, tmp_path: Path, fast_archives: None) -> Iterator[Callable[..., Report]]:
-    """``tampered(edit)``: a copy of the bundle with ``edit(result_doc)`` applied, verified."""
+    """``tampered(edit)``: a copy of the bundle with ``edit(result.json's document)`` applied, verified."""
 
     copies = iter(range(1_000_000))
 
@@ -117,7 +118,7 @@ def test_demo_report_draws_the_rules_75_percent_threshold(demo_bundle: Path) -> 
     doc = load(demo_bundle)
     assert doc["rule"]["name"] == "iatse-constitution"
     assert doc["rule"]["threshold"] == 0.75
-    assert chart_threshold(doc) == 0.75
+    assert ResultRecord.from_json(doc).rule.threshold == 0.75
     html = (demo_bundle / "report.html").read_text(encoding="utf-8")
     assert "Dashed line:\n    75% threshold." in html
     assert "50% threshold" not in html
@@ -359,6 +360,20 @@ def test_vote_json_rewritten_with_a_consistent_result_fails_definition(
     (path / "vote.json").write_text(json.dumps(vote), encoding="utf-8")
     found = failures(verify_bundle(path, jobs=1))
     assert "bundle.definition" in found
+
+
+def test_a_bad_field_of_vote_json_fails_definition_naming_its_path(
+    demo_bundle: Path, tmp_path: Path, fast_archives: None
+) -> None:
+    path = copy_bundle(demo_bundle, tmp_path / "b")
+    vote = json.loads((path / "vote.json").read_text(encoding="utf-8"))
+    vote["locals"][0]["delegates"] = -1
+    (path / "vote.json").write_text(json.dumps(vote), encoding="utf-8")
+    found = failures(verify_bundle(path, jobs=1))
+    assert list(found) == ["bundle.definition"]
+    assert found["bundle.definition"][0].startswith("vote.json.locals[0].delegates: must not be negative")
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["verify", "--jobs", "1", "--quiet", str(path)])
+    assert result.exit_code == 1 and "vote.json.locals[0].delegates" in result.stdout, result.output
 
 
 # --- the document diff -----------------------------------------------------------------------------------------------

@@ -5,14 +5,16 @@ inside a function, not relatively. Read from the source with ``ast``, so no impo
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "src" / "strikevote"
-# records/ (issue 10's typed records layer) is held to the same rule as soon as it exists.
-PURE = tuple(x for x in ("crypto", "belenios", "records", "rules", "verify") if (PACKAGE / x).is_dir())
+PURE = ("crypto", "belenios", "records", "rules", "verify")
 FORBIDDEN = ("db", "services", "web", "mail", "cli")
+# The records layer sits on the protocol and the rules only: nothing beside them but the standard library.
+RECORDS_MAY_IMPORT = ("crypto", "belenios", "records", "rules")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -47,7 +49,22 @@ def violations(layer: str) -> list[str]:
 
 @pytest.mark.parametrize("layer", PURE)
 def test_pure_layers_import_no_upper_layer(layer: str) -> None:
+    assert (PACKAGE / layer).is_dir()
     assert violations(layer) == []
+
+
+def test_records_import_the_standard_library_crypto_belenios_and_rules_only() -> None:
+    found = []
+    for path in sorted((PACKAGE / "records").rglob("*.py")):
+        for line, module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "strikevote":
+                ok = len(parts) > 1 and parts[1] in RECORDS_MAY_IMPORT
+            else:
+                ok = parts[0] in sys.stdlib_module_names or parts[0] == "__future__"
+            if not ok:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}")
+    assert found == []
 
 
 def test_the_check_sees_every_form_of_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,11 +5,13 @@ exactly-one (defect 9).  The forged decryption proofs (defect 1) are in ``test_s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import gmpy2
 import pytest
+from records_kit import vote_record
 from test_verify_tamper import (
     Entry,
     Setup,
@@ -25,6 +27,9 @@ from test_verify_tamper import (
 
 from strikevote.belenios.election import Election, Question
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.records.commitment import election_description, vote_commitment
+from strikevote.records.vote import LocalTerms
+from strikevote.rules import LocalCount
 from strikevote.verify.bundle import definition_matches
 
 
@@ -74,12 +79,11 @@ def test_downgraded_pedersen_record_fails_dialect(
 
 def test_yes_no_question_must_be_exactly_one(setup: Setup) -> None:
     e = setup.election
-    vote = {"title": "T", "union": "U", "group": e.group.name}
-    local = {"id": "44", "name": "Local 44", "question": "Strike?"}
+    local = LocalTerms("44", "Local 44", 1, "Strike?")
+    vote = vote_record([LocalCount("44", "Local 44", 1, 10, 0, 0)], union="U", title="T", group=e.group.name)
+    vote = replace(vote, terms=replace(vote.terms, locals=(local,)))
 
     def election(lo: int, hi: int) -> Election:
-        from strikevote.rules.result_doc import election_description, vote_commitment
-
         return Election.make(
             group=e.group,
             public_key=e.public_key,

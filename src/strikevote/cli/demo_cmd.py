@@ -56,7 +56,7 @@ def demo(
         typer.echo(f"strikevote demo: {exc}", err=True)
         raise typer.Exit(2) from None
     console.print()
-    console.print(outcome.result["announcement"], highlight=False)
+    console.print(outcome.result.announcement, highlight=False)
     console.print()
     status = "[bold green]VALID[/bold green]" if outcome.valid else "[bold red]INVALID[/bold red]"
     console.print(

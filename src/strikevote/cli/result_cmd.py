@@ -65,7 +65,7 @@ def publish(
         write_report(out, outcome.result, verification)
         bar.update(task, completed=2)
     console = out_console()
-    console.print(outcome.result["announcement"])
+    console.print(outcome.result.announcement)
     if report.valid:
         console.print(
             f"Independent verification: [bold green]VALID[/bold green] ({len(report.checks)} checks passed)"

@@ -39,6 +39,7 @@ from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import DeterministicRandomness, SystemRandomness
 from strikevote.db.engine import open_db
 from strikevote.demo.scenario import Scenario
+from strikevote.records.result import ResultRecord
 from strikevote.report import write_report
 from strikevote.roll import generate_roll, load_roll, readiness_rows, readiness_table, write_roll_csv
 from strikevote.services import ballotbox, credentials, results, tally, trustees, votes
@@ -75,7 +76,7 @@ class DemoDirError(BundleDirError):
 class DemoOutcome:
     out: Path
     private: Path
-    result: dict[str, Any]
+    result: ResultRecord
     valid: bool
     failures: list[str]
     timings: dict[str, float] = field(default_factory=dict)

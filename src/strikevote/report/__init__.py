@@ -1,21 +1,10 @@
-"""Result record (``result.json``), press announcement and HTML results certificate of a union vote.
+"""The results certificate (``report.html``) of a union vote, written with its ``result.json``.
 
-Input is plain data: the per-local counts and the rules engine's evaluation as a JSON dict
-(``strikevote.rules.Evaluation.to_json()``); this package imports nothing else from strikevote's layers.
-matplotlib is only imported when a chart is drawn.
+Input is the typed result record and, optionally, the vote record (:mod:`strikevote.records`), whose codecs
+validated them; this package checks nothing again. matplotlib and Jinja2 are only imported when a certificate
+is rendered.
 """
 
 from strikevote.report.certificate import render_report_html, write_report
-from strikevote.report.errors import ReportError
-from strikevote.report.formatting import KINDS
-from strikevote.report.result import FORMAT, announcement, build_result
 
-__all__ = [
-    "FORMAT",
-    "KINDS",
-    "ReportError",
-    "announcement",
-    "build_result",
-    "render_report_html",
-    "write_report",
-]
+__all__ = ["render_report_html", "write_report"]

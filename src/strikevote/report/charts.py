@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
-from strikevote.report.errors import ReportError
-from strikevote.report.formatting import percent
+from strikevote.records.numbers import percent_one_decimal
+from strikevote.records.result import ResultRecord
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["chart_threshold", "turnout_chart", "yes_share_chart"]
+__all__ = ["turnout_chart", "yes_share_chart"]
 
 _IN_FAVOR: Final = "#2e7d32"
 _AGAINST: Final = "#c62828"
@@ -26,22 +26,9 @@ _NEUTRAL: Final = "#1565c0"
 _LINE: Final = "#333333"
 
 
-def chart_threshold(result: Mapping[str, Any]) -> float | None:
-    """The yes share the rule asks of a local, ``result["rule"]["threshold"]`` (from the rules engine: the
-    per-local threshold, or the popular one for a rule that does not count locals), or ``None`` when the rule
-    has no single threshold, in which case no line is drawn (never an invented 50%)."""
-    rule = result.get("rule")
-    value = rule.get("threshold") if isinstance(rule, Mapping) else None
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ReportError("result.rule.threshold", f"must be a share between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def _label(text: Any) -> str:
+def _label(text: str) -> str:
     """Text as matplotlib shows it literally (a ``$`` would otherwise start mathtext)."""
-    return str(text).replace("$", r"\$")
+    return text.replace("$", r"\$")
 
 
 def _figure(n_bars: int) -> tuple[Figure, Axes]:
@@ -68,7 +55,9 @@ def _bars(ax: Axes, ids: Sequence[str], pairs: Sequence[tuple[int, int]], colors
     ax.set_xticks(positions, labels=list(ids), rotation=90 if rotate else 0, fontsize=8)
     ax.set_xlabel("Local")
     if len(ids) <= 30:  # same rounding as the tables
-        ax.bar_label(bars, labels=[_label(percent(n, d)) for n, d in pairs], fontsize=7, padding=2)
+        ax.bar_label(
+            bars, labels=[_label(percent_one_decimal(n, d)) for n, d in pairs], fontsize=7, padding=2
+        )
 
 
 def _png(fig: Figure) -> str:
@@ -77,28 +66,13 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _locals(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    locals_ = result.get("locals")
-    if not isinstance(locals_, list) or not all(isinstance(local, Mapping) for local in locals_):
-        raise ReportError("result.locals", "must be a list of objects")
-    return locals_
-
-
-def _pair(local: Mapping[str, Any], num: str, den: str) -> tuple[int, int]:
-    n, d = local.get(num), local.get(den)
-    if not isinstance(n, int) or not isinstance(d, int):
-        raise ReportError(f"result.locals[{local.get('id')!r}]", f"needs integer {num} and {den}")
-    return n, d
-
-
-def yes_share_chart(result: Mapping[str, Any]) -> str:
+def yes_share_chart(result: ResultRecord) -> str:
     """Base64 PNG: yes share per local (green in favor, red not), with a dashed line at the rule's
-    threshold when it has a single one (:func:`chart_threshold`)."""
-    locals_ = _locals(result)
-    threshold = chart_threshold(result)
-    ids = [_label(local.get("id")) for local in locals_]
-    pairs = [_pair(local, "yes", "ballots") for local in locals_]
-    colors = [_IN_FAVOR if local.get("in_favor") else _AGAINST for local in locals_]
+    threshold when it has a single one (``result.rule.threshold``: never an invented 50%)."""
+    threshold = result.rule.threshold
+    ids = [_label(local.id) for local in result.locals]
+    pairs = [(local.yes, local.ballots) for local in result.locals]
+    colors = [_IN_FAVOR if local.in_favor else _AGAINST for local in result.locals]
     fig, ax = _figure(len(ids))
     _bars(ax, ids, pairs, colors)
     if threshold is not None:
@@ -111,11 +85,10 @@ def yes_share_chart(result: Mapping[str, Any]) -> str:
     return _png(fig)
 
 
-def turnout_chart(result: Mapping[str, Any]) -> str:
+def turnout_chart(result: ResultRecord) -> str:
     """Base64 PNG: turnout (ballots / eligible) per local."""
-    locals_ = _locals(result)
-    ids = [_label(local.get("id")) for local in locals_]
-    pairs = [_pair(local, "ballots", "eligible") for local in locals_]
+    ids = [_label(local.id) for local in result.locals]
+    pairs = [(local.ballots, local.eligible) for local in result.locals]
     fig, ax = _figure(len(ids))
     _bars(ax, ids, pairs, [_NEUTRAL] * len(ids))
     ax.set_ylabel("Ballots / eligible")

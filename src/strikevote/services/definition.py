@@ -79,6 +79,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from strikevote.crypto.groups import GROUPS
 from strikevote.db import models
 from strikevote.mail.settings import MailPlan, parse_mail, parse_reminders
+from strikevote.records.vote import (
+    KINDS,
+    REVOTE_POLICIES,
+    EligibilityTerms,
+    LocalTerms,
+    Terms,
+    TrusteeTerms,
+    Window,
+)
 from strikevote.roll import GOOD_STANDING_STATUSES, KNOWN_STATUSES, EligibilityPolicy
 from strikevote.roll.model import normalize_status
 from strikevote.rules import Rule, RuleError, load_rule
@@ -102,8 +111,6 @@ TOP_KEYS = {
     "mail",
     "reminders",
 }
-KINDS = ("strike-authorization", "ratification")
-REVOTE = ("forbidden", "last-counts")
 MIN_PRIVATE_LOCAL = 10
 MIN_NOTICE_DAYS = 15
 
@@ -151,35 +158,31 @@ class VoteDefinition:
                 return loc
         raise KeyError(local_id)
 
+    def terms(self) -> Terms:
+        """The public part of the definition, as vote.json holds it."""
+        return Terms(
+            union=self.union,
+            title=self.title,
+            kind=self.kind,
+            group=self.group,
+            revote=self.revote,
+            rule=self.rule_spec,
+            notice=self.notice,
+            window=Window(self.opens, self.closes, self.timezone),
+            trustees=TrusteeTerms(self.trustees_n, self.trustees_k, self.trustee_names),
+            eligibility=EligibilityTerms(
+                cutoff=self.eligibility.cutoff,
+                grace_days=self.eligibility.grace_days,
+                require_email=self.eligibility.require_email,
+                good_standing=tuple(sorted(self.eligibility.good_standing_statuses)),
+            ),
+            locals=tuple(LocalTerms(x.id, x.name, x.delegates, x.question) for x in self.locals),
+            simulation=self.simulation,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        # "simulation" only when true, so the commitment of every other vote (rules.vote_commitment) is as before
-        simulated = {"simulation": True} if self.simulation else {}
-        return {
-            **simulated,
-            "union": self.union,
-            "title": self.title,
-            "kind": self.kind,
-            "group": self.group,
-            "revote": self.revote,
-            "rule": self.rule_spec,
-            "notice": self.notice.isoformat() if self.notice else None,
-            "window": {
-                "opens": self.opens.isoformat(),
-                "closes": self.closes.isoformat(),
-                "timezone": self.timezone,
-            },
-            "trustees": {"n": self.trustees_n, "k": self.trustees_k, "names": list(self.trustee_names)},
-            "eligibility": {
-                "cutoff": self.eligibility.cutoff.isoformat(),
-                "grace_days": self.eligibility.grace_days,
-                "require_email": self.eligibility.require_email,
-                "good_standing": sorted(self.eligibility.good_standing_statuses),
-            },
-            "locals": [
-                {"id": x.id, "name": x.name, "delegates": x.delegates, "question": x.question}
-                for x in self.locals
-            ],
-        }
+        """The definition as the database stores it: vote.json's terms (:meth:`terms`)."""
+        return self.terms().to_json()
 
     @staticmethod
     def from_json(obj: dict[str, Any]) -> VoteDefinition:
@@ -257,7 +260,45 @@ def _unknown(table: dict[str, Any], allowed: set[str], where: str) -> None:
 
 
 def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
+    """The definition in ``data`` (a TOML document, or vote.json's terms in that shape), checked field by field;
+    ``where`` (the file) starts every error."""
     _unknown(data, TOP_KEYS, where)
+    kind, group, revote, rule_spec = _choices(data, where)
+    window = _window(data, where)
+    n, k, names = _trustees(data, where)
+    eligibility = _eligibility(data, where)
+    locals_ = _locals(data, where)
+    notice, warnings = _notice(data, where, window.opens)
+    simulation = data.get("simulation", False)
+    if not isinstance(simulation, bool):
+        raise DefinitionError(f"{where}: 'simulation' must be true or false")
+    mail_plan = _mail_plan(data, where, window)
+    vote_id = _vote_id(data, where)
+    return VoteDefinition(
+        union=_text(data, "union", where, MAX_UNION),
+        title=_text(data, "title", where, MAX_TITLE) if "title" in data else "Vote",
+        kind=kind,
+        group=group,
+        revote=revote,
+        rule_spec=rule_spec,
+        notice=notice,
+        opens=window.opens,
+        closes=window.closes,
+        timezone=window.timezone,
+        trustees_n=n,
+        trustees_k=k,
+        trustee_names=names,
+        eligibility=eligibility,
+        locals=locals_,
+        id=vote_id,
+        simulation=simulation,
+        warnings=warnings,
+        mail_plan=mail_plan,
+    )
+
+
+def _choices(data: dict[str, Any], where: str) -> tuple[str, str, str, Any]:
+    """``kind``, ``group``, ``revote`` and ``rule``, each one of its allowed values (or its default)."""
     kind = data.get("kind", "strike-authorization")
     if kind not in KINDS:
         raise DefinitionError(f"{where}: 'kind' must be one of {', '.join(KINDS)}")
@@ -265,54 +306,85 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
     if group not in GROUPS:
         raise DefinitionError(f"{where}: 'group' must be one of {', '.join(GROUPS)}")
     revote = data.get("revote", "forbidden")
-    if revote not in REVOTE:
-        raise DefinitionError(f"{where}: 'revote' must be one of {', '.join(REVOTE)}")
+    if revote not in REVOTE_POLICIES:
+        raise DefinitionError(f"{where}: 'revote' must be one of {', '.join(REVOTE_POLICIES)}")
     rule_spec = data.get("rule", "simple-majority")
     try:
         load_rule(rule_spec)
     except RuleError as exc:
         raise DefinitionError(f"{where}: rule: {exc}") from None
-    question = (
-        _text(data, "question", where, MAX_QUESTION) if "question" in data else "Do you authorize a strike?"
-    )
+    return kind, group, revote, rule_spec
 
+
+@dataclass(frozen=True)
+class _Window:
+    opens: datetime
+    closes: datetime
+    timezone: str
+    zone: ZoneInfo
+
+
+def _window(data: dict[str, Any], where: str) -> _Window:
+    """``[window]``: times without an offset are in its ``timezone`` (default UTC); it closes after it opens."""
     window = _req(data, "window", where, dict)
-    _unknown(window, {"opens", "closes", "timezone"}, f"{where}: [window]")
-    tzname = _text(window, "timezone", f"{where}: [window]", 64) if "timezone" in window else "UTC"
+    w = f"{where}: [window]"
+    _unknown(window, {"opens", "closes", "timezone"}, w)
+    tzname = _text(window, "timezone", w, 64) if "timezone" in window else "UTC"
     try:
         tz = ZoneInfo(tzname)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DefinitionError(f"{where}: [window] unknown time zone '{tzname}'") from None
-    opens = _moment(window, "opens", f"{where}: [window]", tz)
-    closes = _moment(window, "closes", f"{where}: [window]", tz)
+        raise DefinitionError(f"{w} unknown time zone '{tzname}'") from None
+    opens = _moment(window, "opens", w, tz)
+    closes = _moment(window, "closes", w, tz)
     if closes <= opens:
-        raise DefinitionError(f"{where}: [window] 'closes' must be after 'opens'")
+        raise DefinitionError(f"{w} 'closes' must be after 'opens'")
+    return _Window(opens, closes, tzname, tz)
 
+
+def _trustees(data: dict[str, Any], where: str) -> tuple[int, int, tuple[str, ...]]:
+    """``[trustees]``: ``k`` of ``n`` (at most 64), and their names (default "Trustee 1"…)."""
     trustees = _req(data, "trustees", where, dict)
-    _unknown(trustees, {"n", "k", "names"}, f"{where}: [trustees]")
-    n = _req(trustees, "n", f"{where}: [trustees]", int)
-    k = _req(trustees, "k", f"{where}: [trustees]", int)
+    w = f"{where}: [trustees]"
+    _unknown(trustees, {"n", "k", "names"}, w)
+    n = _req(trustees, "n", w, int)
+    k = _req(trustees, "k", w, int)
     if not 1 <= k <= n <= 64:
-        raise DefinitionError(f"{where}: [trustees] need 1 <= k <= n <= 64 (got k={k}, n={n})")
+        raise DefinitionError(f"{w} need 1 <= k <= n <= 64 (got k={k}, n={n})")
     names = trustees.get("names", [f"Trustee {i}" for i in range(1, n + 1)])
     if not isinstance(names, list) or len(names) != n or not all(isinstance(x, str) and x for x in names):
-        raise DefinitionError(f"{where}: [trustees] 'names' must list {n} names")
+        raise DefinitionError(f"{w} 'names' must list {n} names")
     if any(len(x) > MAX_TRUSTEE_NAME for x in names):
-        raise DefinitionError(f"{where}: [trustees] a name is longer than {MAX_TRUSTEE_NAME} characters")
+        raise DefinitionError(f"{w} a name is longer than {MAX_TRUSTEE_NAME} characters")
+    return n, k, tuple(names)
 
+
+def _eligibility(data: dict[str, Any], where: str) -> EligibilityPolicy:
+    """``[eligibility]``: the dues cutoff, the grace period, whether an email is needed, good standing."""
     el = _req(data, "eligibility", where, dict)
-    _unknown(el, {"cutoff", "grace_days", "require_email", "good_standing"}, f"{where}: [eligibility]")
-    cutoff = _req(el, "cutoff", f"{where}: [eligibility]", date)
+    w = f"{where}: [eligibility]"
+    _unknown(el, {"cutoff", "grace_days", "require_email", "good_standing"}, w)
+    cutoff = _req(el, "cutoff", w, date)
     if isinstance(cutoff, datetime):
-        raise DefinitionError(f"{where}: [eligibility] 'cutoff' must be a date")
+        raise DefinitionError(f"{w} 'cutoff' must be a date")
     grace = el.get("grace_days", 0)
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 366:
-        raise DefinitionError(f"{where}: [eligibility] 'grace_days' must be an integer in 0..366")
+        raise DefinitionError(f"{w} 'grace_days' must be an integer in 0..366")
     require_email = el.get("require_email", True)
     if not isinstance(require_email, bool):
-        raise DefinitionError(f"{where}: [eligibility] 'require_email' must be true or false")
-    good_standing = _good_standing(el, f"{where}: [eligibility]")
+        raise DefinitionError(f"{w} 'require_email' must be true or false")
+    return EligibilityPolicy(
+        cutoff=cutoff,
+        grace_days=grace,
+        require_email=require_email,
+        good_standing_statuses=_good_standing(el, w),
+    )
 
+
+def _locals(data: dict[str, Any], where: str) -> tuple[LocalDef, ...]:
+    """``[[locals]]``: at least one, ids unique; each asks the vote's ``question`` unless it has its own."""
+    question = (
+        _text(data, "question", where, MAX_QUESTION) if "question" in data else "Do you authorize a strike?"
+    )
     locals_raw = _req(data, "locals", where, list)
     if not locals_raw:
         raise DefinitionError(f"{where}: at least one [[locals]] entry is needed")
@@ -322,13 +394,7 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
         if not isinstance(loc, dict):
             raise DefinitionError(f"{w}: must be a table")
         _unknown(loc, {"id", "name", "delegates", "question"}, w)
-        lid = loc.get("id")
-        if isinstance(lid, int) and not isinstance(lid, bool):
-            lid = str(lid)
-        if not isinstance(lid, str) or not lid or not all(c.isalnum() or c in "-_" for c in lid):
-            raise DefinitionError(f"{w}: 'id' must be letters, digits, '-' or '_'")
-        if len(lid) > MAX_LOCAL_ID:
-            raise DefinitionError(f"{w}: 'id' is longer than {MAX_LOCAL_ID} characters")
+        lid = _local_id(loc, w)
         if any(x.id == lid for x in locs):
             raise DefinitionError(f"{w}: duplicate local id '{lid}'")
         delegates = loc.get("delegates", 1)
@@ -336,57 +402,53 @@ def parse_definition(data: dict[str, Any], where: str) -> VoteDefinition:
             raise DefinitionError(f"{w}: 'delegates' must be a non-negative integer")
         q = _text(loc, "question", w, MAX_QUESTION) if "question" in loc else question
         locs.append(LocalDef(lid, _text(loc, "name", w, MAX_LOCAL_NAME), delegates, q))
+    return tuple(locs)
 
+
+def _local_id(loc: dict[str, Any], where: str) -> str:
+    lid = loc.get("id")
+    if isinstance(lid, int) and not isinstance(lid, bool):
+        lid = str(lid)
+    if not isinstance(lid, str) or not lid or not all(c.isalnum() or c in "-_" for c in lid):
+        raise DefinitionError(f"{where}: 'id' must be letters, digits, '-' or '_'")
+    if len(lid) > MAX_LOCAL_ID:
+        raise DefinitionError(f"{where}: 'id' is longer than {MAX_LOCAL_ID} characters")
+    return lid
+
+
+def _notice(data: dict[str, Any], where: str, opens: datetime) -> tuple[date | None, tuple[str, ...]]:
+    """``notice`` and the warnings of the 15-day notice check (DESIGN.md §5)."""
     notice = data.get("notice")
-    warnings: list[str] = []
     if notice is None:
-        warnings.append(f"no notice date: the {MIN_NOTICE_DAYS}-day notice check was not made")
-    else:
-        if not isinstance(notice, date) or isinstance(notice, datetime):
-            raise DefinitionError(f"{where}: 'notice' must be a date")
-        if opens.date() - notice < timedelta(days=MIN_NOTICE_DAYS):
-            warnings.append(
-                f"the vote opens {(opens.date() - notice).days} day(s) after notice "
-                f"(less than {MIN_NOTICE_DAYS})"
-            )
-    simulation = data.get("simulation", False)
-    if not isinstance(simulation, bool):
-        raise DefinitionError(f"{where}: 'simulation' must be true or false")
+        return None, (f"no notice date: the {MIN_NOTICE_DAYS}-day notice check was not made",)
+    if not isinstance(notice, date) or isinstance(notice, datetime):
+        raise DefinitionError(f"{where}: 'notice' must be a date")
+    if opens.date() - notice < timedelta(days=MIN_NOTICE_DAYS):
+        days = (opens.date() - notice).days
+        return notice, (f"the vote opens {days} day(s) after notice (less than {MIN_NOTICE_DAYS})",)
+    return notice, ()
+
+
+def _mail_plan(data: dict[str, Any], where: str, window: _Window) -> MailPlan:
+    """``[mail]`` and ``[reminders]`` (reminders need mail)."""
     mail = parse_mail(data["mail"], where) if "mail" in data else None
-    reminders = parse_reminders(data["reminders"], where, tz, opens, closes) if "reminders" in data else ()
+    reminders = (
+        parse_reminders(data["reminders"], where, window.zone, window.opens, window.closes)
+        if "reminders" in data
+        else ()
+    )
     if reminders and mail is None:
         raise DefinitionError(f"{where}: [reminders] needs a [mail] block to send them")
+    return MailPlan(mail, reminders)
+
+
+def _vote_id(data: dict[str, Any], where: str) -> str | None:
     vote_id = data.get("id")
     if vote_id is not None and (not isinstance(vote_id, str) or not vote_id.replace("-", "").isalnum()):
         raise DefinitionError(f"{where}: 'id' must be letters, digits and '-'")
     if vote_id is not None and len(vote_id) > MAX_VOTE_ID:
         raise DefinitionError(f"{where}: 'id' is longer than {MAX_VOTE_ID} characters")
-    return VoteDefinition(
-        union=_text(data, "union", where, MAX_UNION),
-        title=_text(data, "title", where, MAX_TITLE) if "title" in data else "Vote",
-        kind=kind,
-        group=group,
-        revote=revote,
-        rule_spec=rule_spec,
-        notice=notice,
-        opens=opens,
-        closes=closes,
-        timezone=tzname,
-        trustees_n=n,
-        trustees_k=k,
-        trustee_names=tuple(names),
-        eligibility=EligibilityPolicy(
-            cutoff=cutoff,
-            grace_days=grace,
-            require_email=require_email,
-            good_standing_statuses=good_standing,
-        ),
-        locals=tuple(locs),
-        id=vote_id,
-        simulation=simulation,
-        warnings=tuple(warnings),
-        mail_plan=MailPlan(mail, reminders),
-    )
+    return vote_id
 
 
 def _good_standing(el: dict[str, Any], where: str) -> frozenset[str]:

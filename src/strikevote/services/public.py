@@ -20,7 +20,7 @@ from strikevote.db import models
 from strikevote.services.ballotbox import find_election
 from strikevote.services.credentials import credentials_fingerprint
 from strikevote.services.errors import NotFound, StateError
-from strikevote.services.results import vote_json
+from strikevote.services.results import vote_record
 from strikevote.services.votes import elections, load_vote
 
 BOARD_PAGE_MAX = 1000
@@ -105,7 +105,7 @@ def public_definition(db: sessionmaker[Session], vote_id: str) -> dict[str, Any]
     with db() as s:
         vote, defn = load_vote(s, vote_id)
         els = elections(s, vote_id)
-        doc = vote_json(vote, defn.to_json(), els, {el.id: _published_fingerprint(s, el) for el in els})
+        doc = vote_record(vote, defn, els, {el.id: _published_fingerprint(s, el) for el in els}).to_json()
         for el in doc["elections"]:
             el["question"] = defn.local(el["local"]).question
             el["name"] = defn.local(el["local"]).name

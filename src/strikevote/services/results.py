@@ -4,11 +4,11 @@ bundle of DESIGN.md §3 (``vote.json``, ``locals/<id>.bel``, ``result.json``, ``
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,13 +27,15 @@ from strikevote.belenios.tally import (
 from strikevote.belenios.trustees import parse_trustees
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
-from strikevote.report import build_result, write_report
+from strikevote.records.result import ResultRecord, build_result
+from strikevote.records.vote import EXCLUSION_REASONS, ElectionEntry, Exclusions, VoteRecord
+from strikevote.report import write_report
 from strikevote.roll.eligibility import ExclusionReason
 from strikevote.rules import LocalCount, evaluate
-from strikevote.rules.result_doc import VOTE_FORMAT
 from strikevote.services.board import Board, export_archive, payloads
 from strikevote.services.bundle_dir import check_bundle_dir, clear_bundle
 from strikevote.services.credentials import credentials_fingerprint
+from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import StateError
 from strikevote.services.tally import encrypted_tally_of
 from strikevote.services.votes import elections, load_vote, require_state
@@ -41,7 +43,7 @@ from strikevote.services.votes import elections, load_vote, require_state
 
 @dataclass(frozen=True)
 class Outcome:
-    result: dict[str, Any]
+    result: ResultRecord
     bundle: Path | None
 
 
@@ -104,70 +106,73 @@ def strong_proofs_document(s: Session, el: models.Election) -> str:
     )
 
 
-def vote_header(vote: models.Vote, defn_json: dict[str, Any]) -> dict[str, Any]:
-    """vote.json without its elections: what each election's description commits to (rules.vote_commitment)."""
-    return {
-        "format": VOTE_FORMAT,
-        "id": vote.id,
-        **defn_json,
-        "roll_digest": vote.roll_digest,
-        "trustees_fingerprint": sha256_b64(vote.trustees_json or ""),
-    }
+def vote_header(vote: models.Vote, defn: VoteDefinition) -> VoteRecord:
+    """vote.json without its elections: what each election's description commits to (records.commitment)."""
+    return VoteRecord(
+        id=vote.id,
+        terms=defn.terms(),
+        roll_digest=vote.roll_digest,
+        trustees_fingerprint=sha256_b64(vote.trustees_json or ""),
+        elections=None,
+    )
 
 
-def vote_json(
+def vote_record(
     vote: models.Vote,
-    defn_json: dict[str, Any],
+    defn: VoteDefinition,
     els: list[models.Election],
     credential_fps: Mapping[int, str | None],
-    excluded: dict[str, dict[str, int]] | None = None,
-) -> dict[str, Any]:
+    excluded: Mapping[str, Exclusions] | None = None,
+) -> VoteRecord:
     """vote.json; with ``excluded`` (:func:`excluded_by_local`), each election also says how many members of
     its local's roll were excluded, and why (informational: outside the commitment, as the roll is private)."""
-    entries = []
-    for el in els:
-        entry: dict[str, Any] = {
-            "local": el.local_id,
-            "uuid": el.uuid,
-            "fingerprint": el.fingerprint,
-            "eligible": el.eligible,
-            "credentials_fingerprint": credential_fps[el.id],
-        }
-        if excluded is not None:
-            entry["excluded"] = excluded.get(el.local_id, _no_exclusions())
-        entries.append(entry)
-    return {**vote_header(vote, defn_json), "elections": entries}
+    entries = tuple(
+        ElectionEntry(
+            local=el.local_id,
+            uuid=el.uuid,
+            fingerprint=el.fingerprint,
+            eligible=el.eligible,
+            credentials_fingerprint=credential_fps[el.id],
+            excluded=None if excluded is None else excluded.get(el.local_id, _NO_EXCLUSIONS),
+        )
+        for el in els
+    )
+    return replace(vote_header(vote, defn), elections=entries)
 
 
-def _no_exclusions() -> dict[str, int]:
-    return {"total": 0, **{reason.value: 0 for reason in ExclusionReason}}
+_NO_EXCLUSIONS = Exclusions(0, tuple(0 for _ in EXCLUSION_REASONS))
 
 
-def excluded_by_local(s: Session, vote_id: str) -> dict[str, dict[str, int]]:
-    """Per local: the members on the roll snapshot who may not vote, ``total`` and by reason (a member may
-    have several reasons, so the reasons can add up to more than ``total``)."""
-    out: dict[str, dict[str, int]] = {}
+def excluded_by_local(s: Session, vote_id: str) -> dict[str, Exclusions]:
+    """Per local: the members on the roll snapshot who may not vote, in all and by reason (a member may have
+    several reasons, so the reasons can add up to more than the total)."""
+    totals: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = {}
     rows = s.execute(
         select(models.Member.local_id, models.Member.reasons).where(
             models.Member.vote_id == vote_id, models.Member.eligible.is_(False)
         )
     )
-    for local_id, reasons in rows:
-        counts = out.setdefault(local_id, _no_exclusions())
-        counts["total"] += 1
-        for reason in filter(None, reasons.split(",")):
-            counts[reason] = counts.get(reason, 0) + 1
-    return out
+    for local_id, listed in rows:
+        totals[local_id] += 1
+        reasons.setdefault(local_id, Counter()).update(
+            ExclusionReason(r) for r in filter(None, listed.split(","))
+        )
+    return {
+        local_id: Exclusions(total, tuple(reasons[local_id][reason] for reason in EXCLUSION_REASONS))
+        for local_id, total in totals.items()
+    }
 
 
-def _closed_at(vote: models.Vote, planned: datetime) -> str:
-    """When the ballot box was closed (votes closed before migration 0002 only have the planned time)."""
+def _closed_at(vote: models.Vote, planned: datetime) -> datetime:
+    """When the ballot box was closed, to the second (votes closed before migration 0002 only have the planned
+    time)."""
     if vote.closed_at is None:
-        return planned.isoformat()
+        return planned
     at = vote.closed_at
     if at.tzinfo is None:  # SQLite keeps no offset; we always store UTC
         at = at.replace(tzinfo=UTC)
-    return at.isoformat(timespec="seconds")
+    return at.replace(microsecond=0)
 
 
 def publish(
@@ -175,7 +180,7 @@ def publish(
     vote_id: str,
     out: Path,
     verification: list[tuple[str, bool, str]] | None = None,
-    closed_at: str = "",
+    closed_at: datetime | None = None,
 ) -> Outcome:
     """Apply the rule to the decrypted counts and write the bundle into ``out``: a new or empty directory, or
     this vote's previous bundle (replaced); anything else is refused before a byte is written."""
@@ -186,43 +191,20 @@ def publish(
         clear_bundle(out)
         (out / "locals").mkdir(parents=True, exist_ok=True)
         els = elections(s, vote_id)
-        counts, locals_ = [], []
+        counts = []
         for el in els:
             res = next(payloads(s, el.id, "Result"))
             yes, no = json.loads(res)["result"][0]
             loc = defn.local(el.local_id)
             counts.append(LocalCount(loc.id, loc.name, loc.delegates, el.eligible, yes, no))
-            locals_.append(
-                {
-                    "id": loc.id,
-                    "name": loc.name,
-                    "delegates": loc.delegates,
-                    "eligible": el.eligible,
-                    "yes": yes,
-                    "no": no,
-                    "election_uuid": el.uuid,
-                    "election_fingerprint": el.fingerprint,
-                }
-            )
             export_archive(s, el.id, out / "locals" / f"{loc.id}.bel", int(vote.created_at.timestamp()))
             (out / "locals" / f"{loc.id}.proofs.json").write_text(
                 strong_proofs_document(s, el), encoding="utf-8"
             )
         fps = {el.id: credentials_fingerprint(s, el) for el in els}
-        evaluation = evaluate(defn.rule, counts).to_json()
-        result = build_result(
-            union=defn.union,
-            vote_title=defn.title,
-            kind=defn.kind,
-            locals_=locals_,
-            evaluation=evaluation,
-            closed_at=closed_at or _closed_at(vote, defn.closes),
-            group=defn.group,
-            rule_spec=defn.rule_spec,
-            simulation=defn.simulation,
-        )
-        vote_doc = vote_json(vote, defn.to_json(), els, fps, excluded_by_local(s, vote_id))
-        (out / "vote.json").write_text(json.dumps(vote_doc, indent=2, ensure_ascii=False) + "\n")
-        write_report(out, result, verification or [], vote=vote_doc)
+        record = vote_record(vote, defn, els, fps, excluded_by_local(s, vote_id))
+        result = build_result(record, evaluate(defn.rule, counts), closed_at or _closed_at(vote, defn.closes))
+        (out / "vote.json").write_text(record.to_text(), encoding="utf-8")
+        write_report(out, result, verification or [], vote=record)
         vote.state = "published"
     return Outcome(result, out)

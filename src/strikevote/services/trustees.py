@@ -41,7 +41,7 @@ from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
 from strikevote.db import models
-from strikevote.rules.result_doc import election_description, vote_commitment
+from strikevote.records.commitment import election_description, vote_commitment
 from strikevote.services.board import Board, export_archive, last_event_type, payloads
 from strikevote.services.errors import StateError, TrusteeError
 from strikevote.services.results import vote_header
@@ -92,7 +92,7 @@ def export_for_trustee(db: sessionmaker[Session], vote_id: str) -> bytes:
             for t in _rows(s, vote_id)
         )
         els = elections(s, vote_id)
-        vote_json = vote_header(vote, defn.to_json()) if els else None
+        vote_json = vote_header(vote, defn) if els else None
         archives: dict[str, bytes] = {}
         if vote.state in CLOSED_STATES:
             with tempfile.TemporaryDirectory(prefix="strikevote-export-") as tmp:
@@ -316,7 +316,7 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
             raise TrusteeError(str(exc)) from None
         vote.trustees_json = trustees_json(g, [pedersen])
         pk = combined_public_key(g, [pedersen])
-        commitment = vote_commitment(vote_header(vote, defn.to_json()))
+        commitment = vote_commitment(vote_header(vote, defn))
         for loc in defn.locals:
             e = BelElection.make(
                 group=g,

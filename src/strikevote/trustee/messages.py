@@ -35,6 +35,8 @@ from strikevote.belenios.setup import PolynomialMessage
 from strikevote.belenios.trustees import SignedMessage, parse_signed
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.group import Group
+from strikevote.records.errors import RecordError
+from strikevote.records.vote import VoteRecord
 from strikevote.trustee.errors import TrusteeFileError
 
 EXPORT_FORMAT: Final = "strikevote-trustee-export/1"
@@ -58,7 +60,7 @@ class Export:
     threshold: int
     size: int
     trustees: tuple[TrusteeSeat, ...]
-    vote_json: dict[str, Any] | None
+    vote_json: VoteRecord | None  # vote.json's header (without its elections)
     archives: dict[str, bytes]
 
 
@@ -106,7 +108,7 @@ def export_json(export: Export) -> bytes:
             }
             for t in export.trustees
         ],
-        "vote_json": export.vote_json,
+        "vote_json": None if export.vote_json is None else export.vote_json.to_json(),
         "archives": {lid: base64.b64encode(raw).decode("ascii") for lid, raw in export.archives.items()},
     }
     return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
@@ -129,9 +131,12 @@ def parse_export(raw: bytes, where: str) -> Export:
         seats.append(TrusteeSeat(i, t["name"], parts[0], parts[1], parts[2]))
     if len(seats) != size:
         raise TrusteeFileError(f"{where}: {len(seats)} trustee seats for a vote of {size}")
-    vote_json = doc.get("vote_json")
-    if vote_json is not None and not isinstance(vote_json, dict):
-        raise TrusteeFileError(f"{where}: field 'vote_json' is malformed")
+    vote_json = None
+    if doc.get("vote_json") is not None:
+        try:
+            vote_json = VoteRecord.from_json(doc["vote_json"], "vote_json", header_only=True)
+        except RecordError as exc:
+            raise TrusteeFileError(f"{where}: {exc}") from None
     archives: dict[str, bytes] = {}
     for lid, b64 in _need(doc, "archives", dict, where).items():
         if not isinstance(b64, str):

@@ -165,7 +165,6 @@ def decrypt(export: Export, key: TrusteeKey, rng: Randomness, where: str, jobs: 
         raise TrusteeRefusal(f"{where}: no archive to decrypt (is the ballot box closed?)")
     g = _group(export, where)
     mine = g.g_pow_secret(key.share)
-    defined = {x.get("id"): x for x in vote.get("locals", []) if isinstance(x, dict)}
     body: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="strikevote-trustee-") as tmp:
         for lid, raw in sorted(export.archives.items()):
@@ -173,7 +172,7 @@ def decrypt(export: Export, key: TrusteeKey, rng: Randomness, where: str, jobs: 
             path.write_bytes(raw)
             w = f"{where}: local {lid}"
             try:
-                report, facts = verify_archive(path, jobs=jobs, revote_policy=str(vote.get("revote")))
+                report, facts = verify_archive(path, jobs=jobs, revote_policy=vote.terms.revote)
                 fingerprint = trustees_fingerprint(path)
             except (ArchiveError, UnreadableError, FormatError, CryptoError, ValueError) as exc:
                 raise TrusteeRefusal(f"{w}: the archive cannot be read: {exc}") from None
@@ -185,9 +184,10 @@ def decrypt(export: Export, key: TrusteeKey, rng: Randomness, where: str, jobs: 
                 raise TrusteeRefusal(f"{w}: the archive has no encrypted tally yet")
             if facts.result is not None:
                 raise TrusteeRefusal(f"{w}: the archive already has a result")
-            if lid not in defined or not definition_matches(vote, defined[lid], e):
+            local = vote.terms.local(lid)
+            if local is None or not definition_matches(vote, local, e):
                 raise TrusteeRefusal(f"{w}: the archive's election is not the one vote.json defines")
-            if fingerprint != vote.get("trustees_fingerprint"):
+            if fingerprint != vote.trustees_fingerprint:
                 raise TrusteeRefusal(f"{w}: the archive's trustees are not those named in vote.json")
             keys = {tid: pk for tid, _t, _i, pk in decryption_keys(facts.trustees)}
             if key.index not in keys or not g.eq(keys[key.index], mine):

@@ -1,4 +1,4 @@
-"""Independent verifier: imports crypto, belenios and rules only (never services, db or web).
+"""Independent verifier: imports crypto, belenios, records and rules only (never services, db or web).
 
 The names below are imported on first use, so that importing :mod:`strikevote.verify.layout` (the bundle's
 file names, which the services share) does not load the whole verifier.

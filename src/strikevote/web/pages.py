@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from strikevote.records.result import ResultRecord
 from strikevote.services import public
 from strikevote.services.bundle import bundle_dir, bundle_files
 from strikevote.services.errors import NotFound
@@ -77,9 +78,7 @@ def vote_page(
             )
     if definition["state"] == "published":
         directory = bundle_dir(state.db, vote, state.bundle_cache)
-        import json
-
-        context["result"] = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+        context["result"] = ResultRecord.from_text((directory / "result.json").read_text(encoding="utf-8"))
         context["files"] = bundle_files(directory)
     return render(request, "vote.html.j2", context)
 
