@@ -2,7 +2,7 @@
 
 * :mod:`.settings` — the vote file's ``[mail]`` and ``[reminders]`` blocks (SMTP server, From, public URL, rate);
 * :mod:`.letters` — the three letters in English and Spanish (Jinja2 templates, dates by Babel) and the
-  RFC 5322 message (``email.message.EmailMessage``: multipart plain text + HTML, UTF-8);
+  RFC 5322 message (multipart plain text + HTML, UTF-8, quoted-printable; written out directly for speed);
 * :mod:`.outbox` — queueing (credential letters, the confirmation of an accepted cast, reminders to members who
   have not voted) and the counts officials may see;
 * :mod:`.smtp` — one SMTP connection (STARTTLS, implicit TLS, login) that commits before the final dot;

@@ -32,9 +32,9 @@ from strikevote.db import models
 from strikevote.mail.letters import VoteFacts, build_message, new_message_id, render
 from strikevote.mail.outbox import batch_done, queue_reminders
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
-from strikevote.mail.smtp import Connection, Endpoint, SmtpError, Unreachable
+from strikevote.mail.smtp import STEPS, Connection, Endpoint, SmtpError, Unreachable
 from strikevote.services import credentials
-from strikevote.services.castore import CAStore, CAStoreError
+from strikevote.services.castore import CAStore, CAStoreError, StoredCredential
 from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
 
@@ -110,6 +110,7 @@ class _Renderer:
         self.settings = settings
         self.store = store
         self.facts = VoteFacts(vote_id, defn.union, defn.title, defn.opens, defn.closes, defn.timezone)
+        self.credentials: dict[str, StoredCredential] = {}
         self.locals: dict[str, _Local] = {}
         for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id)):
             local = defn.local(el.local_id)
@@ -121,13 +122,21 @@ class _Renderer:
                 credentials.credentials_fingerprint(s, el),
             )
 
+    def prefetch(self, rows: list[_Row]) -> None:
+        """Read the stored credentials of a claimed batch's letters at once (one store connection, not one a
+        letter); only this batch's are held, so memory does not grow with the outbox."""
+        self.credentials = {}
+        wanted = [row.member_id for row in rows if row.kind == "credential"]
+        if wanted and self.store is not None:
+            self.credentials = self.store.get_many(self.vote_id, wanted)
+
     def message(self, row: _Row, now: datetime) -> bytes:
         local = self.locals.get(row.local_id)
         fields: dict[str, Any] = {"name": row.name, "local_name": local.name if local else row.local_id}
         if row.kind == "credential":
             if self.store is None or local is None:
                 raise CAStoreError("credential letters need the credential authority's store")
-            stored = self.store.get(self.vote_id, row.member_id)
+            stored = self.credentials.get(row.member_id) or self.store.get(self.vote_id, row.member_id)
             if stored.uuid != local.uuid:
                 raise CAStoreError(f"the stored credential of '{row.member_id}' is for another election")
             fields.update(
@@ -350,35 +359,37 @@ class _Run:
         self.next_slot = max(self.next_slot, time.monotonic()) + self.interval
 
     def group(self, rows: list[_Row]) -> None:
-        """Up to ``width`` messages: bodies out, one commit, then the dots."""
-        begun: list[tuple[_Row, Connection]] = []
+        """Up to ``width`` messages, one per connection, in lock-step: each step's command on every
+        connection and then every reply, the bodies, one commit marking the group sent, and every final dot
+        before any reply to it is read."""
+        live: list[tuple[_Row, Connection]] = []
+        data: dict[int, bytes] = {}
         problems: list[tuple[_Row, int, str]] = []
         sender = self.settings.from_address
         for slot, row in enumerate(rows):
             self.pace()
             try:
-                data = self.renderer.message(row, self.clock())
+                data[row.id] = self.renderer.message(row, self.clock())
             except CAStoreError as exc:
                 problems.append((row, 550, str(exc)))
                 continue
             try:
-                conn = self.connection(slot)
-                conn.begin(sender, row.email, data)
-            except SmtpError as exc:
-                problems.append((row, exc.code, f"{exc.reply} (after {exc.phase})"))
-                continue
+                live.append((row, self.connection(slot)))
             except Unreachable as exc:
                 problems.append((row, 0, str(exc)))
-                if not begun:  # nothing is going out: stop this run, the rest stays queued
+                if not live:  # nothing is going out: stop this run, the rest stays queued
                     self.settle(problems)
                     raise
-                continue
-            begun.append((row, conn))
-        if begun:
-            won = self.mark_sent([row.id for row, _ in begun])
-            # Every dot right after the commit, before any reply is read: a crash in between loses the group.
-            dotted = [(row, conn, conn.send_dot()) for row, conn in begun if row.id in won]
-            for row, conn in begun:
+        for step in STEPS:
+            live = self.each(live, problems, f"put {step}", sender, data)
+            live = self.each(live, problems, step, sender, data)
+        live = self.each(live, problems, "body", sender, data)
+        if live:
+            won = self.mark_sent([row.id for row, _ in live])
+            # The dots right after the commit, all of them before any reply is read: this loop is the only
+            # moment a kill can lose a message (see the module docstring).
+            dotted = [(row, conn, conn.send_dot()) for row, conn in live if row.id in won]
+            for row, conn in live:
                 if row.id not in won:  # reclaimed by another sender meanwhile: never write this dot
                     conn.abort()
             for row, conn, ok in dotted:
@@ -391,6 +402,31 @@ class _Run:
                     problems.append((row, code, reply))
         self.settle(problems)
 
+    @staticmethod
+    def each(
+        live: list[tuple[_Row, Connection]],
+        problems: list[tuple[_Row, int, str]],
+        action: str,
+        sender: str,
+        data: dict[int, bytes],
+    ) -> list[tuple[_Row, Connection]]:
+        """One action on every live connection: ``put STEP`` writes a step's command, ``STEP`` reads its
+        reply, ``body`` writes the message; a connection that fails drops out of the group as a problem."""
+        going: list[tuple[_Row, Connection]] = []
+        for row, conn in live:
+            try:
+                if action == "body":
+                    conn.put_body(data[row.id])
+                elif action.startswith("put "):
+                    conn.put(action.removeprefix("put "), sender, row.email)
+                else:
+                    conn.expect(action)
+            except SmtpError as exc:
+                problems.append((row, exc.code, f"{exc.reply} (after {exc.phase})"))
+                continue
+            going.append((row, conn))
+        return going
+
     def run(self) -> SendReport:
         self.reconcile()
         try:
@@ -398,6 +434,7 @@ class _Run:
                 rows = self.claim()
                 if not rows:
                     break
+                self.renderer.prefetch(rows)
                 for i in range(0, len(rows), self.width):
                     if self.stop is not None and self.stop.is_set():
                         break

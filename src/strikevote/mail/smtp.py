@@ -23,6 +23,9 @@ from typing import Final
 from strikevote.mail.settings import MailSettings
 
 _LEADING_DOT: Final = re.compile(rb"(?m)^\.")
+#: A transaction's steps before the message, and the replies that let it go on.
+STEPS: Final = ("MAIL FROM", "RCPT TO", "DATA")
+_EXPECTED: Final = {"MAIL FROM": (250,), "RCPT TO": (250, 251), "DATA": (354,)}
 
 
 class SmtpError(Exception):
@@ -73,7 +76,8 @@ def _text(reply: bytes | str) -> str:
 
 
 class Connection:
-    """An open, authenticated SMTP session.  Use :meth:`begin` then :meth:`finish` (or :meth:`abort`)."""
+    """An open, authenticated SMTP session.  Use :meth:`begin` (or :meth:`put`/:meth:`expect` per step and
+    :meth:`put_body`), then :meth:`finish` (or :meth:`send_dot` and :meth:`reply`, or :meth:`abort`)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -111,31 +115,60 @@ class Connection:
         self.in_data = False
         self.alive = True
 
-    def begin(self, sender: str, recipient: str, message: bytes) -> None:
-        """MAIL, RCPT, DATA and the body, without the final dot; :class:`SmtpError` on a refusal (the session
-        is reset and stays usable) or a lost connection (``code`` 0: open a new one)."""
-        smtp = self._smtp
+    # A transaction in steps, so that the sender can drive all its connections in lock-step (each step's
+    # commands written on every connection, then every reply read): the server works on all of them at once
+    # and one round trip is shared by the whole group, without needing PIPELINING (RFC 2920).
+
+    def put(self, step: str, sender: str, recipient: str) -> None:
+        """Write the command of ``step`` (``MAIL FROM``, ``RCPT TO`` or ``DATA``) without reading its reply."""
+        if step == "MAIL FROM":
+            line = f"MAIL FROM:{smtplib.quoteaddr(sender)}"
+        elif step == "RCPT TO":
+            line = f"RCPT TO:{smtplib.quoteaddr(recipient)}"
+        else:
+            line = "DATA"
         try:
-            code, reply = smtp.mail(sender)
-            if code != 250:
-                self._reset()
-                raise SmtpError(code, _text(reply), "MAIL FROM")
-            code, reply = smtp.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset()
-                raise SmtpError(code, _text(reply), "RCPT TO")
-            code, reply = smtp.docmd("DATA")
-            if code != 354:
-                self._reset()
-                raise SmtpError(code, _text(reply), "DATA")
-            body = _LEADING_DOT.sub(b"..", message)
-            if not body.endswith(b"\r\n"):
-                body += b"\r\n"
-            self.in_data = True
-            smtp.send(body)
+            data = line.encode("ascii") + b"\r\n"
+        except UnicodeEncodeError:  # no SMTPUTF8 (RFC 6531): such an address cannot be given to this server
+            self._reset()
+            raise SmtpError(553, "the address is not ASCII (SMTPUTF8 is not used)", step) from None
+        self._write(data, step)
+
+    def expect(self, step: str) -> None:
+        """Read the reply to ``step``'s command; on a refusal reset the session (it stays usable) and raise
+        :class:`SmtpError`."""
+        try:
+            code, reply = self._smtp.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.abort()
-            raise SmtpError(0, f"connection lost ({exc})", "session") from None
+            raise SmtpError(0, f"connection lost ({exc})", step) from None
+        if code not in _EXPECTED[step]:
+            self._reset()
+            raise SmtpError(code, _text(reply), step)
+
+    def put_body(self, message: bytes) -> None:
+        """The message after DATA's 354, dot-stuffed (RFC 5321 §4.5.2), without the final dot."""
+        body = _LEADING_DOT.sub(b"..", message)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.in_data = True
+        self._write(body, "DATA")
+
+    def begin(self, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA and the body, one step after the other, without the final dot; :class:`SmtpError`
+        on a refusal (the session is reset and stays usable) or a lost connection (``code`` 0: open a new
+        one)."""
+        for step in STEPS:
+            self.put(step, sender, recipient)
+            self.expect(step)
+        self.put_body(message)
+
+    def _write(self, data: bytes, step: str) -> None:
+        try:
+            self._smtp.send(data)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.abort()
+            raise SmtpError(0, f"connection lost ({exc})", step) from None
 
     def send_dot(self) -> bool:
         """Write the final dot (nothing else: the caller writes every group's dots before reading any reply,
