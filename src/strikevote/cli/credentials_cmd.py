@@ -25,7 +25,7 @@ from strikevote.cli.common import (
     out_console,
     progress_bar,
 )
-from strikevote.cli.mail_cmd import report_send
+from strikevote.cli.mail_cmd import report_send, stop_on_signal
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
 from strikevote.mail import sender
@@ -105,8 +105,9 @@ def issue(
         if queued:
             console.print(f"{queued} credential letter(s) queued for mail.")
         if send and ca is not None and queued:
-            report = sender.send_pending(sm, vote, store=ca, progress=None)
-            report_send(command, vote, report)
+            with stop_on_signal() as stop:
+                report = sender.send_pending(sm, vote, store=ca, stop=stop)
+            report_send(command, vote, report, stopped=stop.is_set())
         elif queued:
             console.print(f"Send them with `strikevote mail send {vote} --store {store}`.")
     out_console().print(
@@ -127,8 +128,9 @@ def resend(
     with handled(command), database(db) as sm:
         ca = open_store(command, store, passphrase_file)
         queued = credentials.queue_resend(sm, vote, member, ca, datetime.now(UTC))
-        report = sender.send_pending(sm, vote, store=ca, only_ids=[queued])
-        report_send(command, vote, report)
+        with stop_on_signal() as stop:
+            report = sender.send_pending(sm, vote, store=ca, only_ids=[queued], stop=stop)
+        report_send(command, vote, report, stopped=stop.is_set())
 
 
 def _same_file(store: Path, db_url: str) -> bool:

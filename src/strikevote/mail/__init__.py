@@ -6,7 +6,9 @@
 * :mod:`.outbox` — queueing (credential letters, the confirmation of an accepted cast, reminders to members who
   have not voted) and the counts officials may see;
 * :mod:`.smtp` — one SMTP connection (STARTTLS, implicit TLS, login) that commits before the final dot;
-* :mod:`.sender` — the loop that delivers the outbox (``strikevote mail send`` and the server's background task).
+* :mod:`.rendering` — a claimed outbox row made into its message (the vote's facts loaded once per run);
+* :mod:`.sender` — a run that delivers the outbox (``strikevote mail send``), and what a kill can do to it;
+* :mod:`.loop` — the server's background task: scheduled reminders, then :mod:`.sender` runs.
 
 Trust: the server knows which member holds which public credential only to address mail
 (``mail_recipients``); no officials-facing output shows it.  Private credentials are never in the database: a

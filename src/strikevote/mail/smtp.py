@@ -1,11 +1,12 @@
-"""One SMTP client connection that lets the caller commit between the message body and the final dot.
+"""One SMTP client connection, driven step by step so that the sender can commit between body and final dot.
 
-A message is delivered when the server accepts the final ``.`` of DATA.  The sender therefore sends the body,
-records the message as sent (a durable commit), and only then writes the dot: if the process dies before the
-commit, the server sees the connection drop in the middle of DATA and discards the message, so a message still
-marked ``sending`` was never delivered and is safely sent again; if the server refuses the dot, the live sender
-puts the row back to deferred or failed.  The one unguarded moment is between the commit and the write of the
-three bytes ``.\\r\\n``.
+A message is delivered when the server reads the final ``.`` of DATA.  The sender writes the commands
+(:meth:`Connection.put`, :meth:`Connection.expect`) and the body (:meth:`Connection.put_body`) on many
+connections in lock-step, then, in the transaction that marks the messages sent, writes every dot held in the
+kernel (:meth:`Connection.hold`, :meth:`Connection.send_dot`), commits, and pushes them out
+(:meth:`Connection.push`); a failed commit throws the held dots away (:meth:`Connection.discard`).  See
+:mod:`.sender` for what a kill can do at each point.  ``TCP_NODELAY`` is set: the dot would otherwise wait for
+the server's delayed acknowledgement of the body (40 ms a message).
 
 Security: ``starttls`` (RFC 3207, refused if the server does not offer it), ``tls`` (implicit TLS, port 465) or
 ``none``; certificates are verified against the system's trust store unless a context is given (tests).
@@ -17,6 +18,7 @@ import re
 import smtplib
 import socket
 import ssl
+import struct
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,6 +27,7 @@ from strikevote.mail.settings import MailSettings
 _LEADING_DOT: Final = re.compile(rb"(?m)^\.")
 #: A transaction's steps before the message, and the replies that let it go on.
 STEPS: Final = ("MAIL FROM", "RCPT TO", "DATA")
+_CORK: Final = getattr(socket, "TCP_CORK", None)  # Linux
 _EXPECTED: Final = {"MAIL FROM": (250,), "RCPT TO": (250, 251), "DATA": (354,)}
 
 
@@ -91,6 +94,9 @@ class Connection:
                 )
             else:
                 self._smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+            # No Nagle: the final dot (3 bytes) right after a body would otherwise wait for the server's
+            # delayed ACK of the body, 40 ms, and the sender's commit-to-dot moment would stretch with it.
+            self._sock().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._smtp.ehlo()
             if endpoint.security == "starttls":
                 if not self._smtp.has_extn("starttls"):
@@ -170,12 +176,39 @@ class Connection:
             self.abort()
             raise SmtpError(0, f"connection lost ({exc})", step) from None
 
-    def send_dot(self) -> bool:
-        """Write the final dot (nothing else: the caller writes every group's dots before reading any reply,
-        so that the moment between its commit and the dots is as short as it can be); false if the
-        connection was lost."""
+    def hold(self) -> None:
+        """Keep what is written next in the kernel, untransmitted, until :meth:`push` (``TCP_CORK``; Nagle's
+        algorithm where there is none): writing the final dot is then a copy into the kernel, with no
+        transmission in it, and a process killed right after still has it sent (closing the socket of a dead
+        process flushes its queue)."""
+        self._nodelay(False)
+
+    def push(self) -> None:
+        """Transmit what :meth:`hold` kept."""
+        self._nodelay(True)
+
+    def _sock(self) -> socket.socket:
+        sock = self._smtp.sock
+        if sock is None:
+            raise OSError("the connection is closed")
+        return sock
+
+    def _nodelay(self, on: bool) -> None:
         try:
-            self._smtp.send(b".\r\n")
+            sock = self._sock()
+            if _CORK is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0 if on else 1)
+            else:  # pragma: no cover - not Linux
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if on else 0)
+        except (OSError, AttributeError):
+            pass  # a lost connection: the next write or read says so
+
+    def send_dot(self) -> bool:
+        """Write the final dot (nothing else: the caller writes every group's dots, held, before pushing them
+        and reading any reply, so that the moment between its commit and the dots is as short as it can be);
+        false if the connection was lost."""
+        try:
+            self._sock().sendall(b".\r\n")  # straight to the socket: this write is in the unguarded moment
             self.in_data = False
             return True
         except (OSError, smtplib.SMTPServerDisconnected):
@@ -196,6 +229,16 @@ class Connection:
         if not self.send_dot():
             return 0, "connection lost before the end of the message"
         return self.reply()
+
+    def discard(self) -> None:
+        """Drop the connection with a reset (``SO_LINGER`` 0): what :meth:`hold` kept is thrown away, not sent,
+        and the server discards the message in DATA."""
+        try:
+            self._sock().setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self._sock().close()
+        except OSError:
+            pass
+        self.abort()
 
     def abort(self) -> None:
         """Drop the connection without a dot: a message in DATA is discarded by the server."""
