@@ -8,6 +8,7 @@ officials' outputs name no non-voter.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp_sink import Sink, free_port
+from smtp_sink import Sink, free_port, make_tls_files, server_context
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 from vote_kit import NOW, Kit, open_vote
@@ -33,7 +35,8 @@ from strikevote.cli.main import app
 from strikevote.db import models
 from strikevote.db.engine import open_db
 from strikevote.mail import loop, outbox, sender
-from strikevote.mail.smtp import Endpoint
+from strikevote.mail.settings import MailSettings
+from strikevote.mail.smtp import Connection, Endpoint, Unreachable
 from strikevote.services import ballotbox, credentials
 from strikevote.services.castore import CAStore, CAStoreError
 
@@ -98,9 +101,10 @@ def test_letters_parse_back_open_the_right_booth_and_cast(db_url: str, tmp_path:
         kit, store = mailed_vote(db_url, tmp_path, sink.port)
         with kit.db() as s:  # the database holds no private credential
             dump = "\n".join(
-                str(row)
+                str(value)  # each value in full (a Row's str() shortens long ones)
                 for table in ("outbox", "members", "credentials", "mail_recipients", "records", "votes")
                 for row in s.execute(text(f"SELECT * FROM {table}"))
+                for value in row
             )
             uuid_of_local = {el.uuid: el.local_id for el in s.scalars(select(models.Election))}
             members = {m.email: m for m in s.scalars(select(models.Member))}
@@ -284,35 +288,11 @@ def test_wrong_passphrase_and_unreachable_server_send_nothing(tmp_path: Path) ->
     assert "sent" not in states(kit)
 
 
-def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert, key)
-    client = ssl.create_default_context(cafile=str(cert))
+def test_starttls_with_a_certificate_of_a_private_ca(tmp_path: Path) -> None:
+    ca, cert, key = make_tls_files(tmp_path)
+    client = ssl.create_default_context(cafile=str(ca))
     db_url = f"sqlite:///{tmp_path / 'sv.db'}"
-    with Sink(tls=server) as sink:
+    with Sink(tls=server_context(cert, key)) as sink:
         kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
         endpoint = Endpoint("127.0.0.1", sink.port, "starttls", tls_context=client)
         assert sender.send_pending(kit.db, kit.vote_id, store=store, endpoint=endpoint).sent == 3
@@ -327,6 +307,116 @@ def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
         assert report.sent == 0 and report.failed == 2 and report.replies[0].startswith("530")
     assert len(sink.messages) == 3
     assert {m.rcpt_tos[0] for m in sink.messages} == {x.email for x in kit.letters}
+
+
+SMTP_PASSWORD = "Sm7p-pa55word, not to be seen"
+
+
+def secret_free(password: str, kit: Kit, *texts: str) -> None:
+    """``password`` is in none of ``texts`` nor anywhere in the database."""
+    with kit.db() as s:
+        tables = s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")).all()
+        dump = "\n".join(
+            str(value)
+            for table in tables
+            for row in s.execute(text(f'SELECT * FROM "{table}"'))
+            for value in row
+        )  # each value in full (a Row's str() shortens long ones)
+    assert "password_env" in dump or "password_file" in dump  # the settings are there, by reference
+    for where, haystack in (("the database", dump), *((f"output {i}", t) for i, t in enumerate(texts))):
+        assert password not in haystack, f"the SMTP password appears in {where}"
+
+
+# aiosmtpd counts only STARTTLS as TLS, so its AUTH over implicit TLS is configured as "without TLS" (it warns)
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_implicit_tls_and_a_login_whose_password_comes_from_a_variable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger: the password must not reach any of them
+    ca, cert, key = make_tls_files(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    implicit = server_context(cert, key)
+    with Sink(implicit_tls=implicit, logins={"elections": SMTP_PASSWORD}, mechanisms=("PLAIN",)) as sink:
+        block = mail_block(
+            sink.port,
+            security="tls",
+            ca_file=str(ca),
+            username="elections",
+            password_env="SV_TEST_SMTP_PASSWORD",
+        )
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1}, extra={"mail": block})
+        (tmp_path / "pass").write_text(PASSPHRASE)
+        args = ["mail", "send", kit.vote_id, "--store", store.path, "--passphrase-file", tmp_path / "pass"]
+        args += ["--db", db_url]
+        r = sv(*args, code=2)  # the variable is not set: one clear line, nothing sent
+        assert "$SV_TEST_SMTP_PASSWORD is not set" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert states(kit) == {"queued": 3} and sink.handler.attempts == []
+        ok = sv(*args, env={"SV_TEST_SMTP_PASSWORD": SMTP_PASSWORD})
+        assert "3 message(s) sent" in ok.stdout
+        assert sink.handler.attempts and set(sink.handler.attempts) == {("PLAIN", "elections", True)}
+        # the server speaks TLS from its first byte: a client that does not is refused, one that does not
+        # trust the private CA too
+        for security, ca_file in (("none", None), ("tls", None)):
+            settings = MailSettings("C", "c@atw.example", "https://x.example", host="127.0.0.1")
+            endpoint = Endpoint.of(
+                replace(settings, port=sink.port, security=security, ca_file=ca_file), None, timeout=5
+            )
+            with pytest.raises(Unreachable):
+                Connection(endpoint)
+    assert len(sink.messages) == 3 and states(kit) == {"sent": 3}
+    assert all(SMTP_PASSWORD not in str(a) for a in args)  # never on a command line
+    secret_free(SMTP_PASSWORD, kit, r.output, ok.output, caplog.text)
+
+
+def test_starttls_login_with_a_password_file_and_a_wrong_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ca, cert, key = make_tls_files(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    password_file = tmp_path / "smtp-password"
+    wrong = "the wrong password"
+    password_file.write_text(wrong + "\n")
+    logins = {"elections": SMTP_PASSWORD}
+    with Sink(tls=server_context(cert, key), logins=logins, mechanisms=("LOGIN",)) as sink:
+        block = mail_block(
+            sink.port,
+            security="starttls",
+            ca_file=str(ca),
+            username="elections",
+            password_file=str(password_file),
+        )
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 2}, extra={"mail": block})
+        env = {"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        args = ["mail", "send", kit.vote_id, "--store", store.path, "--db", db_url]
+        refused = sv(*args, code=2, env=env)
+        assert "refused the login of 'elections' (535)" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "stays queued" in refused.stderr
+        assert states(kit) == {"queued": 4} and sink.messages == []  # nothing sent, nothing marked
+        with kit.db() as s:  # a login refusal is no message's fault: none is charged an attempt
+            assert set(s.scalars(select(models.Outbox.attempts))) == {0}
+        # the server's background loop logs the refusal (without the password) and sends nothing either
+        stop = threading.Event()
+        background = threading.Thread(
+            target=loop.run_sender, args=(kit.db, stop), kwargs={"poll_seconds": 0.05, "store": store}
+        )
+        background.start()
+        deadline = time.monotonic() + 30
+        while "mail server refused the login" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        background.join(10)
+        assert "mail server refused the login" in caplog.text
+        assert states(kit) == {"queued": 4}
+        password_file.write_text(SMTP_PASSWORD + "\n")
+        ok = sv(*args, env=env)
+        assert "4 message(s) sent" in ok.stdout
+    accepted = [ok for _mechanism, _user, ok in sink.handler.attempts]
+    assert accepted[0] is False and accepted[-1] is True  # refused (command, loop), then accepted
+    assert accepted == sorted(accepted) and {a[:2] for a in sink.handler.attempts} == {("LOGIN", "elections")}
+    assert len(sink.messages) == 4 and states(kit) == {"sent": 4}
+    secret_free(SMTP_PASSWORD, kit, refused.output, ok.output, caplog.text)
+    secret_free(wrong, kit, refused.output, ok.output, caplog.text)
 
 
 def test_killed_and_restarted_ten_times_no_message_is_lost_or_sent_twice_but_in_the_dot_span(

@@ -76,6 +76,8 @@ def test_a_good_mail_block_round_trips_without_the_password() -> None:
         ({"password_env": "X"}, "a password needs a 'username'"),
         ({"username": "u", "password_env": "X", "password_file": "/f"}, "not both"),
         ({"rate": -1}, "'rate' must be messages per minute"),
+        ({"security": "none", "ca_file": "/ca.pem"}, "'ca_file' needs security"),
+        ({"ca_file": ""}, "'ca_file' must be a non-empty line of text"),
     ],
 )
 def test_a_bad_mail_block_is_one_clear_error(changes: dict[str, Any], message: str) -> None:
@@ -129,6 +131,19 @@ def test_vote_create_with_a_bad_port_exits_2_with_one_line(tmp_path: Path) -> No
         f"strikevote vote create: {vote}: [mail]: 'port' must be an integer in 1..65535, got 0"
     ]
     assert load_definition  # the same parser reads files
+
+
+def test_a_ca_file_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
+    from strikevote.mail.settings import tls_context
+
+    missing = parse_mail({**BASE["mail"], "ca_file": str(tmp_path / "nowhere.pem")}, "v")
+    with pytest.raises(MailConfigError, match=r"nowhere\.pem: cannot read the mail server's CA file"):
+        tls_context(missing)
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    junk = parse_mail({**BASE["mail"], "ca_file": str(tmp_path / "junk.pem")}, "v")
+    with pytest.raises(MailConfigError, match=r"junk\.pem: not a PEM certificate file"):
+        tls_context(junk)
+    assert tls_context(parse_mail(BASE["mail"], "v")) is None  # the system's trust store, made when needed
 
 
 def test_smtp_password_comes_from_a_variable_or_a_file(

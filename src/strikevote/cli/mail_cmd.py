@@ -70,6 +70,14 @@ def report_send(command: str, vote: str, report: sender.SendReport, stopped: boo
         )
     if stopped:
         console.print(f"Stopped; the rest stays queued: `strikevote mail send {vote}` goes on.")
+    if report.login_refused:
+        raise fail(
+            command,
+            f"the mail server refused the login ({report.unreachable}): check the vote's [mail] username and "
+            "the password in its password_env variable or password_file; nothing was sent and every message "
+            "stays queued",
+            EXIT_USAGE,
+        )
     if report.unreachable:
         raise fail(
             command,

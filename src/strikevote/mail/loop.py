@@ -106,7 +106,8 @@ def run_sender(
                         report.failed,
                     )
                 if report.unreachable:
-                    log.warning("vote %s: mail server unreachable: %s", vote_id, report.unreachable)
+                    what = "refused the login" if report.login_refused else "unreachable"
+                    log.warning("vote %s: mail server %s: %s", vote_id, what, report.unreachable)
             except Exception as exc:  # the loop must outlive one vote's problem; never log a password
                 log.warning("vote %s: mail not sent: %s", vote_id, exc.__class__.__name__ + ": " + str(exc))
         stop.wait(poll_seconds)

@@ -54,7 +54,7 @@ from strikevote.db import models
 from strikevote.mail.letters import new_message_id
 from strikevote.mail.rendering import LetterRenderer, OutboxRow
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
-from strikevote.mail.smtp import STEPS, Connection, Endpoint, SmtpError, Unreachable
+from strikevote.mail.smtp import STEPS, Connection, Endpoint, LoginRefused, SmtpError, Unreachable
 from strikevote.services.castore import CAStore, CAStoreError
 from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
@@ -101,6 +101,7 @@ class SendReport:
     reconciled: int = 0  # rows a dead sender left 'sending', put back to 'queued'
     waiting_for_store: int = 0  # credential letters left for a sender with the authority's store
     unreachable: str | None = None
+    login_refused: bool = False  # ``unreachable`` says the server refused the login
     replies: list[str] = field(default_factory=list)  # distinct refusals seen (no recipient)
     groups: int = 0  # commits that marked a group of messages sent
     unguarded_s: float = 0.0  # time spent between those commits and their last dot written (see above)
@@ -342,6 +343,9 @@ class _Run:
                 continue
             try:
                 live.append((row, self.connection(slot)))
+            except LoginRefused:  # no message is to blame: the run stops, every row stays queued
+                self.settle(problems)
+                raise
             except Unreachable as exc:
                 problems.append((row, 0, str(exc)))
                 if not live:  # nothing is going out: stop this run, the rest stays queued
@@ -427,6 +431,7 @@ class _Run:
                 self.release()
         except Unreachable as exc:
             self.report.unreachable = str(exc)
+            self.report.login_refused = isinstance(exc, LoginRefused)
         finally:
             self.release()
             self.close()

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-from strikevote.mail.settings import MailSettings
+from strikevote.mail.settings import MailSettings, tls_context
 
 _LEADING_DOT: Final = re.compile(rb"(?m)^\.")
 #: A transaction's steps before the message, and the replies that let it go on.
@@ -49,6 +49,10 @@ class Unreachable(Exception):
     """No SMTP session could be opened (connection refused, TLS or login failure, 421 greeting)."""
 
 
+class LoginRefused(Unreachable):
+    """The server refused the username and password (535): a setting to fix, not a message's problem."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to connect; the password comes from :func:`strikevote.mail.settings.smtp_password`."""
@@ -65,8 +69,16 @@ class Endpoint:
     def of(
         settings: MailSettings, password: str | None, timeout: float = 30.0, tls: ssl.SSLContext | None = None
     ) -> Endpoint:
+        """The vote's server; ``tls`` defaults to the ``[mail]`` block's (its ``ca_file``, else the system's
+        trust store)."""
         return Endpoint(
-            settings.host, settings.port, settings.security, settings.username, password, timeout, tls
+            settings.host,
+            settings.port,
+            settings.security,
+            settings.username,
+            password,
+            timeout,
+            tls or tls_context(settings),
         )
 
     def __repr__(self) -> str:  # never show the password
@@ -108,7 +120,7 @@ class Connection:
                 self._smtp.login(endpoint.username, endpoint.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             self.abort()
-            raise Unreachable(
+            raise LoginRefused(
                 f"{endpoint.host}:{endpoint.port} refused the login of {endpoint.username!r} ({exc.smtp_code})"
             ) from None
         except smtplib.SMTPConnectError as exc:
