@@ -30,6 +30,7 @@ from smtp_sink import Sink, free_port, make_tls_files, server_context
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 from vote_kit import NOW, Kit, open_vote
+from vote_kit import PASSPHRASE as PASSPHRASE_T
 
 from strikevote.cli.main import app
 from strikevote.db import models
@@ -544,6 +545,114 @@ def test_reminders_reach_exactly_the_non_voters_and_officials_see_counts(db_url:
         for out in outputs + exported:
             for secret in non_voters | non_voter_ids:
                 assert secret not in out, f"{secret} appears in an officials-facing output"
+
+
+def test_no_officials_facing_output_names_a_non_voter(tmp_path: Path) -> None:
+    """Issue 9: every output officials see — the mail and vote commands, the server's log, the console, the
+    public pages, every API route's JSON, the published bundle and its report — holds no member id or email
+    of a member who has not voted, while reminders are queued for exactly those members (and one bounces
+    with its address in the server's reply)."""
+    import httpx
+    from server_kit import add_official, login, start_server
+
+    from strikevote.crypto.randomness import SystemRandomness
+    from strikevote.services import trustees
+    from strikevote.services.board import export_archive
+
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    outputs: dict[str, str] = {}
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 5, "80": 4})
+        sender.send_pending(kit.db, kit.vote_id, store=store)
+        letters = {m.rcpt_tos[0]: plain(parsed(m.content)) for m in sink.messages}
+        voters: set[str] = set()
+        trackers: list[str] = []
+        for email, body in sorted(letters.items())[::3]:
+            link = LINK.search(body)
+            assert link
+            local = next(x.local_id for x in kit.letters if x.email == email)
+            ballot = kit.ballot_with(kit.elections[local], link["credential"], True)
+            trackers.append(ballotbox.cast(kit.db, kit.vote_id, ballot, NOW).tracker)
+            voters.add(email)
+        non_voters = set(letters) - voters
+        with kit.db() as s:
+            ids = dict(s.execute(select(models.Member.email, models.Member.member_id)).all())
+        secrets_ = non_voters | {ids[e] for e in non_voters}
+        bounced = sorted(non_voters)[0]  # its server echoes the address in the refusal
+        sink.handler.rcpt_replies[bounced] = f"550 5.1.1 <{bounced}>: no such user here"
+
+        outputs["mail remind"] = sv("mail", "remind", kit.vote_id, "--db", db_url).output
+        assert f"{len(non_voters)} reminder(s) queued" in outputs["mail remind"]
+        outputs["mail remind --local"] = sv(
+            "mail", "remind", kit.vote_id, "--local", "80", "--db", db_url
+        ).output
+        outputs["mail send"] = sv("mail", "send", kit.vote_id, "--db", db_url, code=1).output
+        reminded = {m.rcpt_tos[0] for m in sink.messages if "closes soon" in parsed(m.content)["Subject"]}
+        assert reminded == non_voters - {bounced}  # the reminders did go to them
+        outputs["mail status"] = sv("mail", "status", kit.vote_id, "--db", db_url).output
+        assert "Failed reminder" in outputs["mail status"] and "<<address>>" in outputs["mail status"]
+        outputs["vote status"] = sv("vote", "status", kit.vote_id, "--db", db_url).output
+
+        add_official(db_url, "chair", "correct horse battery")
+        server = start_server(db_url, tmp_path)
+        try:
+            with server.client() as c:
+
+                def get(path: str) -> str:
+                    r = c.get(path)
+                    assert r.status_code == 200, (path, r.status_code, r.text[:300])
+                    outputs[path] = r.text
+                    return r.text
+
+                def api_pages() -> None:
+                    v = f"/api/v1/votes/{kit.vote_id}"
+                    for path in ("/", "/api/v1/votes", v, f"{v}/turnout", "/openapi.json"):
+                        get(path)
+                    for tracker in trackers:
+                        get(f"{v}/board/{tracker}")
+                    for local in kit.elections:
+                        get(f"{v}/board?local={local}")
+                        get(f"{v}/locals/{local}/election")
+                        get(f"{v}/locals/{local}/archive")
+                    get(f"/votes/{kit.vote_id}")
+                    get(f"/vote/{kit.vote_id}")
+                    get("/console")
+                    get(f"/console/votes/{kit.vote_id}")
+
+                login(c, "chair", "correct horse battery")
+                api_pages()
+                outputs["tally close"] = sv("tally", "close", kit.vote_id, "--early", "--db", db_url).output
+                for key in kit.keys[:2]:
+                    trustees.partial_decrypt(
+                        kit.db, kit.vote_id, key, SystemRandomness(), passphrase=PASSPHRASE_T
+                    )
+                outputs["result decrypt"] = sv("result", "decrypt", kit.vote_id, "--db", db_url).output
+                bundle = tmp_path / "bundle"
+                r = sv("result", "publish", kit.vote_id, "--out", bundle, "--db", db_url, "-j", "1")
+                outputs["result publish"] = r.output
+                files = sorted(p for p in bundle.rglob("*") if p.is_file())
+                assert {"vote.json", "result.json", "report.html"} <= {p.name for p in files}
+                for path in files:
+                    outputs[f"bundle/{path.relative_to(bundle)}"] = path.read_bytes().decode("latin-1")
+                    get(f"/api/v1/votes/{kit.vote_id}/bundle/{path.relative_to(bundle)}")
+                api_pages()  # again, now that the result is out
+                assert "report.html" in outputs[f"/votes/{kit.vote_id}"]
+        finally:
+            server.stop()
+        outputs["server log"] = server.output()
+        del httpx
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    with kit.db() as s:
+        for el in s.scalars(select(models.Election)):
+            export_archive(s, el.id, archives / f"{el.local_id}.bel", 0)
+            outputs[f"archive {el.local_id}"] = (
+                (archives / f"{el.local_id}.bel").read_bytes().decode("latin-1")
+            )
+    assert len(outputs) > 30 and secrets_
+    for where, out in outputs.items():
+        for secret in secrets_:
+            assert secret not in out, f"{secret} (a member who has not voted) appears in {where}"
 
 
 def test_resend_mails_the_same_credential(tmp_path: Path) -> None:
