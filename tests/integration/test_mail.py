@@ -739,6 +739,22 @@ def test_members_without_email_get_nothing_and_are_counted(tmp_path: Path) -> No
     assert "Eligible members with no email" in r.stdout
 
 
+def test_credentials_issue_with_send_mails_every_letter_at_once(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit = open_vote(
+            open_db(db_url), tmp_path, "issue-send", extra={"mail": mail_block(sink.port)}, issue=False
+        )
+        store = tmp_path / "ca.store"
+        env = {"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        r = sv("credentials", "issue", "no-such-vote", "--store", store, "--db", db_url, code=2, env=env)
+        assert "no-such-vote" in r.stderr and not store.exists()  # refused before the store is made
+        r = sv("credentials", "issue", kit.vote_id, "--store", store, "--send", "--db", db_url, env=env)
+        assert "16 credential(s) issued" in r.stdout and "16 credential letter(s) queued for mail" in r.stdout
+        assert "16 message(s) sent, 0 deferred, 0 failed" in r.stdout  # every eligible member (8 + 8)
+        assert len(sink.messages) == 16 and states(kit) == {"sent": 16}
+
+
 def test_credentials_need_the_store_when_mail_is_configured(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'sv.db'}"
     kit = open_vote(open_db(db_url), tmp_path, "needs-store", extra={"mail": mail_block(25)}, issue=False)

@@ -27,10 +27,9 @@ from strikevote.cli.common import (
 )
 from strikevote.cli.mail_cmd import report_send, stop_on_signal
 from strikevote.crypto.randomness import SystemRandomness
-from strikevote.db import models
+from strikevote.mail import outbox as mail_outbox
 from strikevote.mail import sender
 from strikevote.services import credentials
-from strikevote.services.votes import load_vote
 
 app = typer.Typer(help="The credential authority: voters' credentials.", no_args_is_help=True)
 
@@ -65,9 +64,7 @@ def issue(
     with handled(command), database(db) as sm:
         if store is not None and _same_file(store, db):
             raise fail(command, f"{store}: the store must be a file of its own, not the database", EXIT_USAGE)
-        with sm() as s:
-            load_vote(s, vote)
-            total = s.query(models.Member).filter_by(vote_id=vote, eligible=True).count()
+        total = credentials.members_to_issue(sm, vote)
         ca = open_store(command, store, passphrase_file, create=True) if store is not None else None
         with progress_bar(err) as bar:
             task = bar.add_task("Issuing credentials", total=total)
@@ -89,10 +86,7 @@ def issue(
                     f"{outbox or store}: fix the problem and run `strikevote credentials issue` again",
                     EXIT_USAGE,
                 ) from None
-        with sm() as s:
-            queued = (
-                s.query(models.Outbox).filter_by(vote_id=vote, kind="credential", status="queued").count()
-            )
+        queued = mail_outbox.queued(sm, vote, "credential")
         console = out_console()
         if outbox is not None:
             console.print(
