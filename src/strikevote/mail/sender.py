@@ -19,16 +19,17 @@ a socket's held data is sent when its dead process's sockets are closed):
 * after the commit: every message of the group is delivered and reads ``sent``;
 * between the first dot written and the commit — a span with no network wait in it (the dots are copies into
   the kernel, the commit is not flushed to disk: :meth:`_Run.mark_sent`), which ``SendReport.unguarded_s``
-  measures: tens of microseconds a group, a few percent of a fast run's time — the group is delivered but
-  its rows read ``sending``, so the next run sends them **again, under the same Message-ID**.
+  measures: a fraction of a millisecond a group, a few percent of a fast run's time (``bench/README.md``) —
+  the group is delivered but its rows read ``sending``, so the next run sends them **again, under the same
+  Message-ID**.
 
 So a kill never loses a message; it can duplicate at most one group (``connections`` messages), and only when it
 lands in that span.  Exactly once is not possible over SMTP: no command asks a server whether it has a message,
-so some moment always separates the dot and the record of it, and this design puts the duplicate (harmless:
-same letter, same Message-ID, which mail stores treat as one message) rather than the loss (a member without a
-credential) on the far side of it.  A stop (SIGTERM or SIGINT to ``strikevote mail send``, or the server's
+so some moment always separates the dot and the record of it, and this design puts the duplicate (the same
+letter under the same Message-ID, which many mail stores and readers show once) rather than the loss (a member
+without a credential) on the far side of it.  A stop (SIGTERM or SIGINT to ``strikevote mail send``, or the server's
 shutdown) is exactly once: it takes effect between groups.  A connection lost after a dot and before its reply
-(RFC 5321 §4.1.1.4's known ambiguity) is retried: a duplicate too, under the same Message-ID.  A power cut can
+(RFC 5321 §4.1.1.4 and RFC 1047: SMTP's known ambiguity) is retried: a duplicate too, under the same Message-ID.  A power cut can
 undo a group's ``sent``: it is then sent again.
 
 Credential letters need the credential authority's store (they are rendered at send time); without it, only

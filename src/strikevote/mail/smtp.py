@@ -91,8 +91,8 @@ def _text(reply: bytes | str) -> str:
 
 
 class Connection:
-    """An open, authenticated SMTP session.  Use :meth:`begin` (or :meth:`put`/:meth:`expect` per step and
-    :meth:`put_body`), then :meth:`finish` (or :meth:`send_dot` and :meth:`reply`, or :meth:`abort`)."""
+    """An open, authenticated SMTP session: :meth:`put` and :meth:`expect` for each of :data:`STEPS`,
+    :meth:`put_body`, then :meth:`send_dot` and :meth:`reply` (or :meth:`abort`, :meth:`discard`)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -172,15 +172,6 @@ class Connection:
         self.in_data = True
         self._write(body, "DATA")
 
-    def begin(self, sender: str, recipient: str, message: bytes) -> None:
-        """MAIL, RCPT, DATA and the body, one step after the other, without the final dot; :class:`SmtpError`
-        on a refusal (the session is reset and stays usable) or a lost connection (``code`` 0: open a new
-        one)."""
-        for step in STEPS:
-            self.put(step, sender, recipient)
-            self.expect(step)
-        self.put_body(message)
-
     def _write(self, data: bytes, step: str) -> None:
         try:
             self._smtp.send(data)
@@ -235,12 +226,6 @@ class Connection:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.abort()
             return 0, f"connection lost after the message ({exc})"
-
-    def finish(self) -> tuple[int, str]:
-        """Write the final dot and read the server's reply."""
-        if not self.send_dot():
-            return 0, "connection lost before the end of the message"
-        return self.reply()
 
     def discard(self) -> None:
         """Drop the connection with a reset (``SO_LINGER`` 0): what :meth:`hold` kept is thrown away, not sent,
