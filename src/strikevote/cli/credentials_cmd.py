@@ -25,7 +25,7 @@ from strikevote.cli.common import (
     out_console,
     progress_bar,
 )
-from strikevote.cli.mail_cmd import report_send, stop_on_signal
+from strikevote.cli.mail_cmd import finishing, report_send, stop_on_signal
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.mail import outbox as mail_outbox
 from strikevote.mail import sender
@@ -99,8 +99,8 @@ def issue(
         if queued:
             console.print(f"{queued} credential letter(s) queued for mail.")
         if send and ca is not None and queued:
-            with stop_on_signal() as stop:
-                report = sender.send_pending(sm, vote, store=ca, stop=stop)
+            with stop_on_signal() as stop, finishing(sm) as finisher:
+                report = sender.send_pending(sm, vote, store=ca, stop=stop, finisher=finisher)
             report_send(command, vote, report, stopped=stop.is_set())
         elif queued:
             console.print(f"Send them with `strikevote mail send {vote} --store {store}`.")
@@ -122,8 +122,8 @@ def resend(
     with handled(command), database(db) as sm:
         ca = open_store(command, store, passphrase_file)
         queued = credentials.queue_resend(sm, vote, member, ca, datetime.now(UTC))
-        with stop_on_signal() as stop:
-            report = sender.send_pending(sm, vote, store=ca, only_ids=[queued], stop=stop)
+        with stop_on_signal() as stop, finishing(sm) as finisher:
+            report = sender.send_pending(sm, vote, store=ca, only_ids=[queued], stop=stop, finisher=finisher)
         report_send(command, vote, report, stopped=stop.is_set())
 
 

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.cli.ca_store import PassphraseFileOption, StoreOption, open_store
 from strikevote.cli.common import (
@@ -31,6 +32,7 @@ from strikevote.cli.common import (
     progress_bar,
 )
 from strikevote.mail import loop, outbox, sender
+from strikevote.mail.finisher import Finisher
 from strikevote.mail.settings import MailConfigError
 from strikevote.services.votes import load_vote, require_state
 
@@ -53,6 +55,18 @@ def stop_on_signal() -> Iterator[threading.Event]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def finishing(sm: sessionmaker[Session]) -> Iterator[Finisher | None]:
+    """A finisher process for the sends of this command (:mod:`strikevote.mail.finisher`): with it, a kill of
+    the command sends no message twice."""
+    finisher = Finisher.start(sm.kw["bind"])
+    try:
+        yield finisher
+    finally:
+        if finisher is not None:
+            finisher.close()
 
 
 def report_send(command: str, vote: str, report: sender.SendReport, stopped: bool = False) -> None:
@@ -116,7 +130,7 @@ def send(
             out_console().print(f"{queued} scheduled reminder(s) queued.")
         err = err_console()
         try:
-            with progress_bar(err) as bar, stop_on_signal() as stop:
+            with progress_bar(err) as bar, stop_on_signal() as stop, finishing(sm) as finisher:
                 task = bar.add_task("Sending mail", total=None)
                 report = sender.send_pending(
                     sm,
@@ -125,6 +139,7 @@ def send(
                     connections=connections,
                     stop=stop,
                     progress=lambda n: bar.advance(task, n),
+                    finisher=finisher,
                 )
         except MailConfigError as exc:
             raise fail(command, str(exc), EXIT_USAGE) from None

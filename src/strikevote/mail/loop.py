@@ -12,10 +12,11 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.db import models
+from strikevote.mail.finisher import Finisher
 from strikevote.mail.outbox import batch_done, queue_reminders
 from strikevote.mail.sender import (
     DEFAULT_BACKOFF,
@@ -63,7 +64,28 @@ def run_sender(
 ) -> None:
     """The background loop (``strikevote serve`` runs it in a thread): until ``stop`` is set, for every vote
     with a ``[mail]`` block, queue due scheduled reminders and send what is due (confirmations and reminders;
-    credential letters too when ``store`` is given), honouring each message's backoff."""
+    credential letters too when ``store`` is given), honouring each message's backoff; with one finisher
+    process (:mod:`.finisher`) for all its runs."""
+    bind = db.kw.get("bind")
+    finisher = Finisher.start(bind) if isinstance(bind, Engine) else None
+    try:
+        _loop(db, stop, poll_seconds, store, endpoint_for, backoff, connections, clock, finisher)
+    finally:
+        if finisher is not None:
+            finisher.close()
+
+
+def _loop(
+    db: sessionmaker[Session],
+    stop: threading.Event,
+    poll_seconds: float,
+    store: CAStore | None,
+    endpoint_for: Callable[[MailSettings], Endpoint] | None,
+    backoff: Backoff,
+    connections: int,
+    clock: Callable[[], datetime],
+    finisher: Finisher | None,
+) -> None:
     while not stop.is_set():
         with db() as s:
             votes = list(
@@ -96,6 +118,7 @@ def run_sender(
                     stop=stop,
                     clock=clock,
                     stale_after=STALE_CLAIM,
+                    finisher=finisher,
                 )
                 if report.sent or report.deferred or report.failed:
                     log.info(

@@ -52,6 +52,7 @@ from sqlalchemy import Engine, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.db import models
+from strikevote.mail.finisher import Finisher
 from strikevote.mail.letters import new_message_id
 from strikevote.mail.rendering import LetterRenderer, OutboxRow
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
@@ -140,8 +141,10 @@ class _Run:
         claim_size: int,
         only_ids: list[int] | None = None,
         stale_after: timedelta | None = None,
+        finisher: Finisher | None = None,
     ) -> None:
         self.db, self.vote_id, self.settings, self.endpoint = db, vote_id, settings, endpoint
+        self.finisher = finisher if finisher is not None and finisher.alive else None
         self.store, self.kinds, self.backoff, self.honor_backoff = store, kinds, backoff, honor_backoff
         self.stop, self.clock, self.progress, self.claim_size = stop, clock, progress, claim_size
         self.only_ids = only_ids
@@ -308,12 +311,17 @@ class _Run:
         conn = self.pool[slot]
         if conn is None or not conn.alive:
             conn = self.pool[slot] = Connection(self.endpoint)
+            if self.finisher is not None:
+                self.finisher.adopt(slot, conn.tcp_socket)
         return conn
 
     def close(self) -> None:
-        for conn in self.pool:
-            if conn is not None and conn.alive:
-                conn.close()
+        for slot, conn in enumerate(self.pool):
+            if conn is not None:
+                if conn.alive:
+                    conn.close()
+                if self.finisher is not None:
+                    self.finisher.drop(slot)
         self.pool = [None] * self.width
 
     def pace(self) -> None:
@@ -364,7 +372,12 @@ class _Run:
 
             def dots(held: set[int]) -> None:
                 # Every dot held in the kernel (a copy each, no transmission), then the commit: from here to
-                # the commit is the only moment a kill can send a message twice (see the module docstring).
+                # the commit is the only moment a kill can send a message twice (see the module docstring),
+                # unless the finisher, told first, settles the group.
+                if self.finisher is not None:
+                    self.finisher.arm(
+                        self.token, [(self.pool.index(conn), row.id) for row, conn in live if row.id in held]
+                    )
                 self.started_dots = time.perf_counter()
                 dotted.extend((row, conn, conn.send_dot()) for row, conn in live if row.id in held)
                 won.update(held)
@@ -373,6 +386,8 @@ class _Run:
                 self.mark_sent([row.id for row, _ in live], dots)
             except BaseException:
                 for _row, conn, _ok in dotted:  # not marked sent: the held dots must not go out
+                    if self.finisher is not None:  # (a reset needs every copy of the socket closed)
+                        self.finisher.drop(self.pool.index(conn))
                     conn.discard()
                 raise
             self.report.unguarded_s += time.perf_counter() - self.started_dots
@@ -382,6 +397,8 @@ class _Run:
                     conn.push()
                 else:  # reclaimed by another sender meanwhile: never write this dot
                     conn.abort()
+            if self.finisher is not None:
+                self.finisher.disarm()
             for row, conn, ok in dotted:
                 code, reply = conn.reply() if ok else (0, "connection lost before the end of the message")
                 if code == 250:
@@ -469,8 +486,10 @@ def send_pending(
     claim_size: int = 256,
     only_ids: list[int] | None = None,
     stale_after: timedelta | None = None,
+    finisher: Finisher | None = None,
 ) -> SendReport:
-    """Send every due message of ``vote_id``; credential letters only when ``store`` is given.
+    """Send every due message of ``vote_id``; credential letters only when ``store`` is given.  With a
+    ``finisher`` (:mod:`.finisher`), a kill of this process sends no message twice either.
 
     :raises MailError: the vote has no ``[mail]`` block.
     :raises MailConfigError: the SMTP password cannot be read.
@@ -496,5 +515,6 @@ def send_pending(
         claim_size,
         only_ids,
         stale_after,
+        finisher,
     )
     return run.run()

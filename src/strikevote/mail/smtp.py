@@ -190,6 +190,11 @@ class Connection:
         """Transmit what :meth:`hold` kept."""
         self._nodelay(True)
 
+    @property
+    def tcp_socket(self) -> socket.socket:
+        """The TCP socket (under TLS, the wrapped one): a finisher holds a copy of it."""
+        return self._sock()
+
     def _sock(self) -> socket.socket:
         sock = self._smtp.sock
         if sock is None:
