@@ -8,6 +8,7 @@
 * :mod:`.smtp` — one SMTP connection (STARTTLS, implicit TLS, login) that commits before the final dot;
 * :mod:`.rendering` — a claimed outbox row made into its message (the vote's facts loaded once per run);
 * :mod:`.sender` — a run that delivers the outbox (``strikevote mail send``), and what a kill can do to it;
+* :mod:`.finisher` — the helper process that settles a group a killed sender left half done;
 * :mod:`.loop` — the server's background task: scheduled reminders, then :mod:`.sender` runs.
 
 Trust: the server knows which member holds which public credential only to address mail

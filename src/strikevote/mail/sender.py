@@ -11,7 +11,7 @@ replies read.  A refusal of the dot sets the row back to ``deferred`` (4xx, retr
 or ``failed`` (5xx, with the server's reply, recipient addresses masked).
 
 What a kill or a crash of the sender can do (a message is delivered when the server reads its final dot;
-a socket's held data is sent when its dead process's sockets are closed):
+a socket's held data is sent when the last process holding the socket lets go of it):
 
 * before the dots of a group are written: nothing of the group is delivered (the server sees the connection
   close in the middle of DATA and discards the message); the rows read ``sending`` and are sent again by the
@@ -19,18 +19,22 @@ a socket's held data is sent when its dead process's sockets are closed):
 * after the commit: every message of the group is delivered and reads ``sent``;
 * between the first dot written and the commit — a span with no network wait in it (the dots are copies into
   the kernel, the commit is not flushed to disk: :meth:`_Run.mark_sent`), which ``SendReport.unguarded_s``
-  measures: a fraction of a millisecond a group, a few percent of a fast run's time (``bench/README.md``) —
-  the group is delivered but its rows read ``sending``, so the next run sends them **again, under the same
-  Message-ID**.
+  measures: a fraction of a millisecond a group, a few percent of a fast run's time (``bench/README.md``):
+  with a **finisher** (:mod:`.finisher`, which `strikevote mail send`, `credentials issue --send`,
+  `credentials resend` and the server's loop start), a helper process that holds a copy of every socket, the
+  held dots stay held and the finisher asks the database whether the group was committed, then pushes them
+  out or throws them away: exactly once.  Without one (or if the finisher too is gone, or slower than the
+  kernel's 200 ms hold), the dead process's sockets send them: the group is delivered but its rows read
+  ``sending``, so the next run sends them **again, under the same Message-ID**.
 
-So a kill never loses a message; it can duplicate at most one group (``connections`` messages), and only when it
-lands in that span.  Exactly once is not possible over SMTP: no command asks a server whether it has a message,
-so some moment always separates the dot and the record of it, and this design puts the duplicate (the same
-letter under the same Message-ID, which many mail stores and readers show once) rather than the loss (a member
-without a credential) on the far side of it.  A stop (SIGTERM or SIGINT to ``strikevote mail send``, or the server's
-shutdown) is exactly once: it takes effect between groups.  A connection lost after a dot and before its reply
-(RFC 5321 §4.1.1.4 and RFC 1047: SMTP's known ambiguity) is retried: a duplicate too, under the same Message-ID.  A power cut can
-undo a group's ``sent``: it is then sent again.
+So a kill never loses a message, and with a finisher never sends one twice; without, it can duplicate one group
+(``connections`` messages) if it lands in that span.  No SMTP command asks a server whether it has a message, so
+a moment always separates the dot and the record of it: the finisher is what is still there at that moment,
+and when nothing is, the duplicate (the same letter under the same Message-ID, which many mail stores and
+readers show once) rather than the loss (a member without a credential) is on the far side of it.  A stop
+(SIGTERM or SIGINT to a command, or the server's shutdown) takes effect between groups.  A connection lost
+after a dot and before its reply (RFC 5321 §4.1.1.4 and RFC 1047: SMTP's known ambiguity) is retried: a
+duplicate too, under the same Message-ID.  A power cut can undo a group's ``sent``: it is then sent again.
 
 Credential letters need the credential authority's store (they are rendered at send time); without it, only
 confirmations and reminders go out — which is what the server's background loop (:mod:`.loop`) does.
