@@ -227,13 +227,13 @@ class _Run:
         return [OutboxRow(*r) for r in rows]
 
     def mark_sent(self, ids: list[int], then: Callable[[set[int]], None]) -> None:
-        """The compare-and-set before the dots: mark ``sent`` the ids this run still holds, commit, and call
-        ``then`` with them at once (before anything else, even handing the connection back to the pool).
+        """The compare-and-set around the dots: mark ``sent`` the ids this run still holds, call ``then`` with
+        them (it writes their dots, held), and commit.
 
         That commit is not flushed to disk before it returns (SQLite ``synchronous=NORMAL`` for it alone,
         PostgreSQL ``synchronous_commit = off``): for a process that dies it is as final as any other once
-        made, and the flush would sit inside the moment a kill loses messages.  A power cut may undo the
-        mark: the row then reads ``sending`` and is sent again, under its Message-ID."""
+        written, and a flush for every group would cost milliseconds each.  A power cut may undo the mark: the row
+        then reads ``sending`` and is sent again, under its Message-ID."""
         o, t = models.Outbox, cast(Table, models.Outbox.__table__)
         now = self.clock()
         with self.engine.connect() as conn:
