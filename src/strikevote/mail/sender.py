@@ -232,8 +232,8 @@ class _Run:
 
         That commit is not flushed to disk before it returns (SQLite ``synchronous=NORMAL`` for it alone,
         PostgreSQL ``synchronous_commit = off``): for a process that dies it is as final as any other once
-        written, and a flush for every group would cost milliseconds each.  A power cut may undo the mark: the row
-        then reads ``sending`` and is sent again, under its Message-ID."""
+        written, and a flush for every group would cost milliseconds each.  A power cut may undo the mark:
+        the row then reads ``sending`` and is sent again, under its Message-ID."""
         o, t = models.Outbox, cast(Table, models.Outbox.__table__)
         now = self.clock()
         with self.engine.connect() as conn:
