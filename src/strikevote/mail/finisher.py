@@ -42,25 +42,30 @@ READY_WITHIN = 30.0  # seconds for the finisher process to start and connect to 
 
 
 class Finisher:
-    """The sender's end: tells the finisher process about connections and groups.  If the process cannot be
-    started or goes away, sending goes on without it (:attr:`alive` false)."""
+    """The sender's end: starts the finisher process with the first connection and tells it about
+    connections and groups.  If the process cannot be started or goes away, sending goes on without it
+    (:attr:`alive` false)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], channel: socket.socket) -> None:
-        self._proc = proc
-        self._channel = channel
+    def __init__(self, engine: Engine) -> None:
+        self._url = engine.url.render_as_string(hide_password=False)  # for the channel, never argv
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: socket.socket | None = None
         self._ready = False
         self.alive = True
 
     @staticmethod
     def start(engine: Engine) -> Finisher | None:
-        """A finisher for senders writing to ``engine``'s database; ``None`` where it cannot run (no
+        """A finisher for senders writing to ``engine``'s database (its process starts with the first SMTP
+        connection: a run with nothing to send costs nothing); ``None`` where it cannot run (no
         ``SOCK_SEQPACKET`` Unix sockets or no ``TCP_CORK``: not Linux)."""
-        kind = getattr(socket, "SOCK_SEQPACKET", None)
-        if kind is None or _CORK is None:  # pragma: no cover - not Linux
+        if getattr(socket, "SOCK_SEQPACKET", None) is None or _CORK is None:  # pragma: no cover - not Linux
             return None
-        mine, theirs = socket.socketpair(socket.AF_UNIX, kind)
+        return Finisher(engine)
+
+    def _spawn(self) -> None:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            proc = subprocess.Popen(
+            self._proc = subprocess.Popen(
                 [sys.executable, "-m", "strikevote.mail.finisher", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
@@ -71,15 +76,17 @@ class Finisher:
         except OSError as exc:  # pragma: no cover - no interpreter to start
             log.warning("mail: no finisher (%s); a kill may send a group twice", exc)
             mine.close()
-            return None
+            self.alive = False
+            return
         finally:
             theirs.close()
-        finisher = Finisher(proc, mine)
-        finisher._send({"db": engine.url.render_as_string(hide_password=False)})
-        return finisher
+        self._channel = mine
+        self._send({"db": self._url})
 
     def adopt(self, slot: int, sock: socket.socket) -> None:
         """Connection ``slot`` is now ``sock`` (any earlier one of that slot is forgotten)."""
+        if self._proc is None and self.alive:
+            self._spawn()
         self._send({"conn": slot}, sock.fileno())
 
     def drop(self, slot: int) -> None:
@@ -89,7 +96,7 @@ class Finisher:
         """Before the dots: ``(slot, outbox id)`` of each message about to be dotted under ``claim``.  The
         first time, waits until the finisher has its database connection (it starts beside the sender's first
         claims and connections): only a ready finisher decides within the kernel's 200 ms hold."""
-        if not self._ready and self.alive:
+        if not self._ready and self.alive and self._channel is not None:
             self._channel.settimeout(READY_WITHIN)
             try:
                 self._ready = self._channel.recv(64) == b"ready"
@@ -108,15 +115,17 @@ class Finisher:
     def close(self) -> None:
         """The sender ends normally: the finisher lets go of every socket and exits."""
         self._send({"bye": True})
-        self._channel.close()
-        try:
-            self._proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a stuck finisher
-            self._proc.kill()
+        if self._channel is not None:
+            self._channel.close()
+        if self._proc is not None:
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a stuck finisher
+                self._proc.kill()
         self.alive = False
 
     def _send(self, message: dict[str, Any], fd: int | None = None) -> None:
-        if not self.alive:
+        if not self.alive or self._channel is None:
             return
         data = json.dumps(message).encode()
         try:
