@@ -17,8 +17,8 @@ recording each accepted message's Message-ID.  Then, each on a quiet machine:
   the sender's CPU time per message gives a figure that does not depend on the other processes' load;
 * **dot span**: the ``--small`` letters again (fresh copies), sent in this process, for the sender's own
   measure of the span between a group's first held dot and the commit that marks the group sent — the only
-  moment a kill can send messages twice (``strikevote.mail.sender``'s docstring): µs per group and the share
-  of the run's time, i.e. the chance that a kill at a random moment duplicates a group;
+  moment a kill can send messages twice without the finisher (``strikevote.mail.sender``'s docstring): µs per
+  group and the share of the run's time, i.e. the chance that a kill at a random moment lands in it;
 * **kill trials**: ``--trials`` times, a fresh copy of every letter is queued; the sender is started, killed with
   SIGKILL once the sink has a random 10–90 % of them, and started again to the end; the sink's Message-IDs of the
   trial are counted: lost = letters never received, duplicated = Message-IDs received twice.
@@ -301,7 +301,7 @@ def main() -> None:
                 f"  dot span ({queued} letters in this process, {span['messages_per_s']:.0f}/s): "
                 f"{span['us_per_group']:.0f} µs a group of {args.connections}, "
                 f"[bold]{100 * span['share']:.2f} %[/bold] of the run: the chance that a kill at a random "
-                "moment sends a group twice"
+                "moment lands there (the finisher settles it; without one, that group would go out twice)"
             )
 
         trials = []

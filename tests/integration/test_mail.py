@@ -488,9 +488,8 @@ def test_killed_and_restarted_ten_times_every_message_arrives_exactly_once(tmp_p
     ],
 )
 def test_a_kill_between_the_dots_and_their_commit(
-    tmp_path: Path, point: str, guard: str, first_run: dict[str, int], after_restart: int
+    db_url: str, tmp_path: Path, point: str, guard: str, first_run: dict[str, int], after_restart: int
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
     with Sink() as sink:
         kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 2})  # one group of 4
         env = {**os.environ, "STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
