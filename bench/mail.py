@@ -15,6 +15,10 @@ recording each accepted message's Message-ID.  Then, each on a quiet machine:
   CLI's start and the Argon2id opening of the store), peak RSS — for ``--small`` and ``--letters`` letters, so
   the two peaks show whether memory is flat in the number of messages;
   the sender's CPU time per message gives a figure that does not depend on the other processes' load;
+* **dot span**: the ``--small`` letters again (fresh copies), sent in this process, for the sender's own
+  measure of the span between a group's first held dot and the commit that marks the group sent — the only
+  moment a kill can send messages twice without the finisher (``strikevote.mail.sender``'s docstring): µs per
+  group and the share of the run's time, i.e. the chance that a kill at a random moment lands in it;
 * **kill trials**: ``--trials`` times, a fresh copy of every letter is queued; the sender is started, killed with
   SIGKILL once the sink has a random 10–90 % of them, and started again to the end; the sink's Message-IDs of the
   trial are counted: lost = letters never received, duplicated = Message-IDs received twice.
@@ -57,6 +61,7 @@ from sqlalchemy import text
 
 from strikevote.crypto.randomness import DeterministicRandomness
 from strikevote.db.engine import open_db
+from strikevote.mail import sender
 from strikevote.roll import generate_roll, load_roll, write_roll_csv
 from strikevote.services import credentials, trustees, votes
 from strikevote.services.castore import CAStore
@@ -159,11 +164,50 @@ def sink_ids(path: Path) -> list[str]:
     return [mid for mid, _ in sink_lines(path)]
 
 
+class LineCounter:
+    """Lines in a growing file, reading only what was added since the last call (the kill trials poll it
+    every few milliseconds while it holds tens of thousands of lines)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def count(self) -> int:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return 0
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        self.lines += complete.count(b"\n")
+        return self.lines
+
+
 def steady_rate(arrivals: list[float]) -> float:
     """Messages per second between the first and the last arrival (process start and store opening excluded)."""
     if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
         return 0.0
     return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
+def dot_span(url: str, vote_id: str, store: Path, connections: int) -> dict[str, float]:
+    """Send what is queued in this process and return the sender's measure of its dot span."""
+    db = open_db(url)
+    ca = CAStore.open(store, PASSPHRASE)
+    t0 = time.perf_counter()
+    report = sender.send_pending(db, vote_id, store=ca, connections=connections)
+    wall = time.perf_counter() - t0
+    db.kw["bind"].dispose()
+    return {
+        "sent": report.sent,
+        "wall_s": wall,
+        "messages_per_s": report.sent / wall if wall else 0.0,
+        "groups": report.groups,
+        "unguarded_s": report.unguarded_s,
+        "us_per_group": 1e6 * report.unguarded_s / max(1, report.groups),
+        "share": report.unguarded_s / wall if wall else 0.0,
+    }
 
 
 def send_cmd(url: str, vote_id: str, store: Path, connections: int) -> list[str]:
@@ -246,6 +290,20 @@ def main() -> None:
             )
         results["send"] = sends
 
+        if args.small:
+            vote_id = f"mail-{args.small}"
+            url = f"sqlite:///{work / vote_id / 'sv.db'}"
+            queued = requeue(url, vote_id, "span")
+            wait_quiet(log=log)
+            span = dot_span(url, vote_id, work / vote_id / "ca.store", args.connections)
+            results["dot_span"] = {"letters": queued, **span}
+            log(
+                f"  dot span ({queued} letters in this process, {span['messages_per_s']:.0f}/s): "
+                f"{span['us_per_group']:.0f} µs a group of {args.connections}, "
+                f"[bold]{100 * span['share']:.2f} %[/bold] of the run: the chance that a kill at a random "
+                "moment lands there (the finisher settles it; without one, that group would go out twice)"
+            )
+
         trials = []
         if args.trials:
             vote_id = "mail-trials"
@@ -261,13 +319,14 @@ def main() -> None:
                 kill_at = int(queued * pick.uniform(0.1, 0.9))
                 proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 deadline = time.monotonic() + 300
+                arrivals = LineCounter(ids)
                 while (
-                    len(sink_ids(ids)) - before < kill_at
+                    arrivals.count() - before < kill_at
                     and proc.poll() is None
                     and time.monotonic() < deadline
                 ):
                     time.sleep(0.002)
-                killed_after = len(sink_ids(ids)) - before
+                killed_after = arrivals.count() - before
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -315,6 +374,9 @@ def main() -> None:
             f"{e['received']} ({e['distinct']} distinct)",
         )
     console.print(table)
+    if "dot_span" in results:
+        span = results["dot_span"]
+        log(f"Dot span: {span['us_per_group']:.0f} µs a group, {100 * span['share']:.2f} % of the run's time")
     if results["kill_trials"]:
         lost = sum(t["lost"] for t in results["kill_trials"])
         dup = sum(t["duplicated"] for t in results["kill_trials"])

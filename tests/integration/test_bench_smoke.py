@@ -81,7 +81,9 @@ def test_mail_bench_runs(tmp_path: Path) -> None:
     )
     results = json.loads(out.read_text())
     assert [e["received"] for e in results["send"]] == [20, 40]
-    assert results["kill_trials"][0]["lost"] == 0 and results["kill_trials"][0]["duplicated"] == 0
+    trial = results["kill_trials"][0]
+    assert trial["lost"] == 0 and trial["duplicated"] <= 8  # at most the group a kill caught in its dot span
+    assert results["dot_span"]["sent"] == 20 and 0 < results["dot_span"]["share"] < 1
 
 
 def test_serve_bench_runs(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ officials' outputs name no non-voter.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -24,16 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp_sink import Sink, free_port
+from smtp_sink import Sink, free_port, make_tls_files, server_context
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 from vote_kit import NOW, Kit, open_vote
+from vote_kit import PASSPHRASE as PASSPHRASE_T
 
 from strikevote.cli.main import app
 from strikevote.db import models
 from strikevote.db.engine import open_db
-from strikevote.mail import outbox, sender
-from strikevote.mail.smtp import Endpoint
+from strikevote.mail import loop, outbox, sender
+from strikevote.mail.settings import MailSettings
+from strikevote.mail.smtp import Connection, Endpoint, Unreachable
 from strikevote.services import ballotbox, credentials
 from strikevote.services.castore import CAStore, CAStoreError
 
@@ -98,9 +102,10 @@ def test_letters_parse_back_open_the_right_booth_and_cast(db_url: str, tmp_path:
         kit, store = mailed_vote(db_url, tmp_path, sink.port)
         with kit.db() as s:  # the database holds no private credential
             dump = "\n".join(
-                str(row)
+                str(value)  # each value in full (a Row's str() shortens long ones)
                 for table in ("outbox", "members", "credentials", "mail_recipients", "records", "votes")
                 for row in s.execute(text(f"SELECT * FROM {table}"))
+                for value in row
             )
             uuid_of_local = {el.uuid: el.local_id for el in s.scalars(select(models.Election))}
             members = {m.email: m for m in s.scalars(select(models.Member))}
@@ -192,19 +197,19 @@ def test_temporary_failures_are_deferred_and_retried(tmp_path: Path) -> None:
         ballotbox.cast(kit.db, kit.vote_id, kit.ballot_with(election, link["credential"], True), NOW)
         sink.handler.data_replies = ["451 4.3.0 try again later"]
         stop = threading.Event()
-        loop = threading.Thread(
-            target=sender.run_sender, args=(kit.db, stop), kwargs={"poll_seconds": 0.05, "backoff": FAST}
+        background = threading.Thread(
+            target=loop.run_sender, args=(kit.db, stop), kwargs={"poll_seconds": 0.05, "backoff": FAST}
         )
-        loop.start()
+        background.start()
         try:
             deadline = time.monotonic() + 30
-            # (a row reads 'sent' from just before its final dot; the sink holding it is the end)
+            # (a row reads 'sent' from just after its final dot; the sink holding it is the end)
             while len(sink.messages) < 6 and time.monotonic() < deadline:
                 time.sleep(0.05)
         finally:
             stop.set()
-            loop.join(10)
-        assert not loop.is_alive()
+            background.join(10)
+        assert not background.is_alive()
     assert states(kit, "confirmation") == {"sent": 1}
     assert len({m.message_id for m in sink.messages}) == 6 == len(sink.messages)
     with kit.db() as s:
@@ -284,35 +289,11 @@ def test_wrong_passphrase_and_unreachable_server_send_nothing(tmp_path: Path) ->
     assert "sent" not in states(kit)
 
 
-def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert, key)
-    client = ssl.create_default_context(cafile=str(cert))
+def test_starttls_with_a_certificate_of_a_private_ca(tmp_path: Path) -> None:
+    ca, cert, key = make_tls_files(tmp_path)
+    client = ssl.create_default_context(cafile=str(ca))
     db_url = f"sqlite:///{tmp_path / 'sv.db'}"
-    with Sink(tls=server) as sink:
+    with Sink(tls=server_context(cert, key)) as sink:
         kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1})
         endpoint = Endpoint("127.0.0.1", sink.port, "starttls", tls_context=client)
         assert sender.send_pending(kit.db, kit.vote_id, store=store, endpoint=endpoint).sent == 3
@@ -329,7 +310,122 @@ def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
     assert {m.rcpt_tos[0] for m in sink.messages} == {x.email for x in kit.letters}
 
 
-def test_sigkill_mid_run_then_restart_delivers_each_message_once(tmp_path: Path) -> None:
+SMTP_PASSWORD = "Sm7p-pa55word, not to be seen"
+
+
+def secret_free(password: str, kit: Kit, *texts: str) -> None:
+    """``password`` is in none of ``texts`` nor anywhere in the database."""
+    with kit.db() as s:
+        tables = s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")).all()
+        dump = "\n".join(
+            str(value)
+            for table in tables
+            for row in s.execute(text(f'SELECT * FROM "{table}"'))
+            for value in row
+        )  # each value in full (a Row's str() shortens long ones)
+    assert "password_env" in dump or "password_file" in dump  # the settings are there, by reference
+    for where, haystack in (("the database", dump), *((f"output {i}", t) for i, t in enumerate(texts))):
+        assert password not in haystack, f"the SMTP password appears in {where}"
+
+
+# aiosmtpd counts only STARTTLS as TLS, so its AUTH over implicit TLS is configured as "without TLS" (it warns)
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_implicit_tls_and_a_login_whose_password_comes_from_a_variable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger: the password must not reach any of them
+    ca, cert, key = make_tls_files(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    implicit = server_context(cert, key)
+    with Sink(implicit_tls=implicit, logins={"elections": SMTP_PASSWORD}, mechanisms=("PLAIN",)) as sink:
+        block = mail_block(
+            sink.port,
+            security="tls",
+            ca_file=str(ca),
+            username="elections",
+            password_env="SV_TEST_SMTP_PASSWORD",
+        )
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 1}, extra={"mail": block})
+        (tmp_path / "pass").write_text(PASSPHRASE)
+        args = ["mail", "send", kit.vote_id, "--store", store.path, "--passphrase-file", tmp_path / "pass"]
+        args += ["--db", db_url]
+        r = sv(*args, code=2)  # the variable is not set: one clear line, nothing sent
+        assert "$SV_TEST_SMTP_PASSWORD is not set" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert states(kit) == {"queued": 3} and sink.handler.attempts == []
+        ok = sv(*args, env={"SV_TEST_SMTP_PASSWORD": SMTP_PASSWORD})
+        assert "3 message(s) sent" in ok.stdout
+        assert sink.handler.attempts and set(sink.handler.attempts) == {("PLAIN", "elections", True)}
+        # the server speaks TLS from its first byte: a client that does not is refused, one that does not
+        # trust the private CA too
+        for security, ca_file in (("none", None), ("tls", None)):
+            settings = MailSettings("C", "c@atw.example", "https://x.example", host="127.0.0.1")
+            endpoint = Endpoint.of(
+                replace(settings, port=sink.port, security=security, ca_file=ca_file), None, timeout=5
+            )
+            with pytest.raises(Unreachable):
+                Connection(endpoint)
+    assert len(sink.messages) == 3 and states(kit) == {"sent": 3}
+    assert all(SMTP_PASSWORD not in str(a) for a in args)  # never on a command line
+    secret_free(SMTP_PASSWORD, kit, r.output, ok.output, caplog.text)
+
+
+def test_starttls_login_with_a_password_file_and_a_wrong_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ca, cert, key = make_tls_files(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    password_file = tmp_path / "smtp-password"
+    wrong = "the wrong password"
+    password_file.write_text(wrong + "\n")
+    logins = {"elections": SMTP_PASSWORD}
+    with Sink(tls=server_context(cert, key), logins=logins, mechanisms=("LOGIN",)) as sink:
+        block = mail_block(
+            sink.port,
+            security="starttls",
+            ca_file=str(ca),
+            username="elections",
+            password_file=str(password_file),
+        )
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 2}, extra={"mail": block})
+        env = {"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        args = ["mail", "send", kit.vote_id, "--store", store.path, "--db", db_url]
+        refused = sv(*args, code=2, env=env)
+        assert "refused the login of 'elections' (535)" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "stays queued" in refused.stderr
+        assert states(kit) == {"queued": 4} and sink.messages == []  # nothing sent, nothing marked
+        with kit.db() as s:  # a login refusal is no message's fault: none is charged an attempt
+            assert set(s.scalars(select(models.Outbox.attempts))) == {0}
+        # the server's background loop logs the refusal (without the password) and sends nothing either
+        stop = threading.Event()
+        background = threading.Thread(
+            target=loop.run_sender, args=(kit.db, stop), kwargs={"poll_seconds": 0.05, "store": store}
+        )
+        background.start()
+        deadline = time.monotonic() + 30
+        while "mail server refused the login" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        background.join(10)
+        assert "mail server refused the login" in caplog.text
+        assert states(kit) == {"queued": 4}
+        password_file.write_text(SMTP_PASSWORD + "\n")
+        ok = sv(*args, env=env)
+        assert "4 message(s) sent" in ok.stdout
+    accepted = [ok for _mechanism, _user, ok in sink.handler.attempts]
+    assert accepted[0] is False and accepted[-1] is True  # refused (command, loop), then accepted
+    assert accepted == sorted(accepted) and {a[:2] for a in sink.handler.attempts} == {("LOGIN", "elections")}
+    assert len(sink.messages) == 4 and states(kit) == {"sent": 4}
+    secret_free(SMTP_PASSWORD, kit, refused.output, ok.output, caplog.text)
+    secret_free(wrong, kit, refused.output, ok.output, caplog.text)
+
+
+def test_killed_and_restarted_ten_times_every_message_arrives_exactly_once(tmp_path: Path) -> None:
+    """Ten SIGKILLs of `strikevote mail send` at random moments, each followed by a restart; then two SIGTERMs;
+    then a run to the end.  Counted by Message-ID at the sink: every message arrives, and once (the finisher
+    settles a group a kill catches between its dots and their commit; a SIGTERM stops between groups)."""
+    import random
+
     db_url = f"sqlite:///{tmp_path / 'sv.db'}"
     ids = tmp_path / "ids.txt"
     sink = subprocess.Popen(
@@ -337,39 +433,84 @@ def test_sigkill_mid_run_then_restart_delivers_each_message_once(tmp_path: Path)
         stdout=subprocess.PIPE,
         text=True,
     )
+    connections = 8
+    pick = random.Random(9)
     try:
         assert sink.stdout is not None
         port = int(sink.stdout.readline().split()[1])
-        kit, store = mailed_vote(db_url, tmp_path, port, sizes={"44": 150, "80": 150})
+        kit, store = mailed_vote(db_url, tmp_path, port, sizes={"44": 200, "80": 200})
         env = {**os.environ, "STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
-        cmd = [
-            sys.executable,
-            "-m",
-            "strikevote.cli.main",
-            "mail",
-            "send",
-            kit.vote_id,
-            "--store",
-            str(store.path),
-            "--db",
-            db_url,
-        ]
-        for _trial in range(3):
+        cmd = [sys.executable, "-m", "strikevote.cli.main", "mail", "send", kit.vote_id]
+        cmd += ["--store", str(store.path), "--db", db_url, "--connections", str(connections)]
+
+        def run_until(more: int) -> subprocess.Popen[bytes]:
             proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            start = _count(ids)
-            deadline = time.monotonic() + 60
-            while _count(ids) < start + 40 and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
+            start, deadline = _count(ids), time.monotonic() + 60
+            while _count(ids) < start + more and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+            time.sleep(pick.uniform(0, 0.02))  # anywhere in the sender's cycle, not just after an arrival
+            return proc
+
+        for _kill in range(10):
+            proc = run_until(pick.randint(5, 25))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+        before_stops = _ids(ids)
+        for _stop in range(2):
+            proc = run_until(pick.randint(5, 25))
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0  # stopped between two groups, cleanly
+        stopped = _ids(ids)[len(before_stops) :]
+        assert stopped and len(set(stopped)) == len(stopped)  # a stop duplicates nothing
+        assert not set(stopped) & set(before_stops)
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
         sink.terminate()
         sink.wait(10)
-    delivered = [line.split()[0] for line in ids.read_text().splitlines()]
-    assert len(delivered) == 300 and len(set(delivered)) == 300  # none lost, none twice
-    assert states(kit) == {"sent": 300}
+    delivered = _ids(ids)
+    with kit.db() as s:
+        queued = set(s.scalars(select(models.Outbox.message_id).where(models.Outbox.vote_id == kit.vote_id)))
+    assert len(queued) == 400 and set(delivered) == queued  # none lost, nothing foreign
+    assert len(delivered) == 400  # none twice
+    assert states(kit) == {"sent": 400}
+
+
+@pytest.mark.parametrize(
+    ("point", "guard", "first_run", "after_restart"),
+    [
+        # killed with the dots held, before the commit: the finisher throws them away, the rows go back
+        ("span", "finisher", {"queued": 4}, 4),
+        # killed right after the commit: the finisher pushes the held dots out
+        ("committed", "finisher", {"sent": 4}, 4),
+        # with no finisher, the kernel sends the held dots of the dead sender: the documented duplicate
+        ("span", "alone", {"sending": 4}, 8),
+    ],
+)
+def test_a_kill_between_the_dots_and_their_commit(
+    db_url: str, tmp_path: Path, point: str, guard: str, first_run: dict[str, int], after_restart: int
+) -> None:
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 2, "80": 2})  # one group of 4
+        env = {**os.environ, "STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        helper = ROOT / "tests" / "integration" / "mail_kill_point.py"
+        cmd = [sys.executable, str(helper), db_url, kit.vote_id, str(store.path), point, guard]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        deadline = time.monotonic() + 20
+        while states(kit) != first_run and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # past the kernel's 200 ms hold: whatever was going to leak has leaked
+        assert states(kit) == first_run
+        assert len(sink.messages) == (4 if first_run != {"queued": 4} else 0)
+        sender.send_pending(kit.db, kit.vote_id, store=store)  # the restart
+    ids = [m.message_id for m in sink.messages]
+    assert len(ids) == after_restart and len(set(ids)) == 4  # a duplicate keeps its Message-ID
+    assert states(kit) == {"sent": 4}
+
+
+def _ids(path: Path) -> list[str]:
+    return [line.split()[0] for line in path.read_text().splitlines()]
 
 
 def _count(path: Path) -> int:
@@ -398,9 +539,9 @@ def test_reminders_reach_exactly_the_non_voters_and_officials_see_counts(db_url:
             )
             voters.add(email)
         non_voters = set(letters) - voters
-        assert sender.queue_due_reminders(kit.db, kit.vote_id, NOW) == 0  # not yet time
-        assert sender.queue_due_reminders(kit.db, kit.vote_id, later) == len(non_voters)
-        assert sender.queue_due_reminders(kit.db, kit.vote_id, later) == 0  # a round runs once
+        assert loop.queue_due_reminders(kit.db, kit.vote_id, NOW) == 0  # not yet time
+        assert loop.queue_due_reminders(kit.db, kit.vote_id, later) == len(non_voters)
+        assert loop.queue_due_reminders(kit.db, kit.vote_id, later) == 0  # a round runs once
         sink.messages.clear()
         sender.send_pending(kit.db, kit.vote_id)
         reminded = {
@@ -433,6 +574,114 @@ def test_reminders_reach_exactly_the_non_voters_and_officials_see_counts(db_url:
         for out in outputs + exported:
             for secret in non_voters | non_voter_ids:
                 assert secret not in out, f"{secret} appears in an officials-facing output"
+
+
+def test_no_officials_facing_output_names_a_non_voter(tmp_path: Path) -> None:
+    """Issue 9: every output officials see — the mail and vote commands, the server's log, the console, the
+    public pages, every API route's JSON, the published bundle and its report — holds no member id or email
+    of a member who has not voted, while reminders are queued for exactly those members (and one bounces
+    with its address in the server's reply)."""
+    import httpx
+    from server_kit import add_official, login, start_server
+
+    from strikevote.crypto.randomness import SystemRandomness
+    from strikevote.services import trustees
+    from strikevote.services.board import export_archive
+
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    outputs: dict[str, str] = {}
+    with Sink() as sink:
+        kit, store = mailed_vote(db_url, tmp_path, sink.port, sizes={"44": 5, "80": 4})
+        sender.send_pending(kit.db, kit.vote_id, store=store)
+        letters = {m.rcpt_tos[0]: plain(parsed(m.content)) for m in sink.messages}
+        voters: set[str] = set()
+        trackers: list[str] = []
+        for email, body in sorted(letters.items())[::3]:
+            link = LINK.search(body)
+            assert link
+            local = next(x.local_id for x in kit.letters if x.email == email)
+            ballot = kit.ballot_with(kit.elections[local], link["credential"], True)
+            trackers.append(ballotbox.cast(kit.db, kit.vote_id, ballot, NOW).tracker)
+            voters.add(email)
+        non_voters = set(letters) - voters
+        with kit.db() as s:
+            ids = dict(s.execute(select(models.Member.email, models.Member.member_id)).all())
+        secrets_ = non_voters | {ids[e] for e in non_voters}
+        bounced = sorted(non_voters)[0]  # its server echoes the address in the refusal
+        sink.handler.rcpt_replies[bounced] = f"550 5.1.1 <{bounced}>: no such user here"
+
+        outputs["mail remind"] = sv("mail", "remind", kit.vote_id, "--db", db_url).output
+        assert f"{len(non_voters)} reminder(s) queued" in outputs["mail remind"]
+        outputs["mail remind --local"] = sv(
+            "mail", "remind", kit.vote_id, "--local", "80", "--db", db_url
+        ).output
+        outputs["mail send"] = sv("mail", "send", kit.vote_id, "--db", db_url, code=1).output
+        reminded = {m.rcpt_tos[0] for m in sink.messages if "closes soon" in parsed(m.content)["Subject"]}
+        assert reminded == non_voters - {bounced}  # the reminders did go to them
+        outputs["mail status"] = sv("mail", "status", kit.vote_id, "--db", db_url).output
+        assert "Failed reminder" in outputs["mail status"] and "<<address>>" in outputs["mail status"]
+        outputs["vote status"] = sv("vote", "status", kit.vote_id, "--db", db_url).output
+
+        add_official(db_url, "chair", "correct horse battery")
+        server = start_server(db_url, tmp_path)
+        try:
+            with server.client() as c:
+
+                def get(path: str) -> str:
+                    r = c.get(path)
+                    assert r.status_code == 200, (path, r.status_code, r.text[:300])
+                    outputs[path] = r.text
+                    return r.text
+
+                def api_pages() -> None:
+                    v = f"/api/v1/votes/{kit.vote_id}"
+                    for path in ("/", "/api/v1/votes", v, f"{v}/turnout", "/openapi.json"):
+                        get(path)
+                    for tracker in trackers:
+                        get(f"{v}/board/{tracker}")
+                    for local in kit.elections:
+                        get(f"{v}/board?local={local}")
+                        get(f"{v}/locals/{local}/election")
+                        get(f"{v}/locals/{local}/archive")
+                    get(f"/votes/{kit.vote_id}")
+                    get(f"/vote/{kit.vote_id}")
+                    get("/console")
+                    get(f"/console/votes/{kit.vote_id}")
+
+                login(c, "chair", "correct horse battery")
+                api_pages()
+                outputs["tally close"] = sv("tally", "close", kit.vote_id, "--early", "--db", db_url).output
+                for key in kit.keys[:2]:
+                    trustees.partial_decrypt(
+                        kit.db, kit.vote_id, key, SystemRandomness(), passphrase=PASSPHRASE_T
+                    )
+                outputs["result decrypt"] = sv("result", "decrypt", kit.vote_id, "--db", db_url).output
+                bundle = tmp_path / "bundle"
+                r = sv("result", "publish", kit.vote_id, "--out", bundle, "--db", db_url, "-j", "1")
+                outputs["result publish"] = r.output
+                files = sorted(p for p in bundle.rglob("*") if p.is_file())
+                assert {"vote.json", "result.json", "report.html"} <= {p.name for p in files}
+                for path in files:
+                    outputs[f"bundle/{path.relative_to(bundle)}"] = path.read_bytes().decode("latin-1")
+                    get(f"/api/v1/votes/{kit.vote_id}/bundle/{path.relative_to(bundle)}")
+                api_pages()  # again, now that the result is out
+                assert "report.html" in outputs[f"/votes/{kit.vote_id}"]
+        finally:
+            server.stop()
+        outputs["server log"] = server.output()
+        del httpx
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    with kit.db() as s:
+        for el in s.scalars(select(models.Election)):
+            export_archive(s, el.id, archives / f"{el.local_id}.bel", 0)
+            outputs[f"archive {el.local_id}"] = (
+                (archives / f"{el.local_id}.bel").read_bytes().decode("latin-1")
+            )
+    assert len(outputs) > 30 and secrets_
+    for where, out in outputs.items():
+        for secret in secrets_:
+            assert secret not in out, f"{secret} (a member who has not voted) appears in {where}"
 
 
 def test_resend_mails_the_same_credential(tmp_path: Path) -> None:
@@ -517,6 +766,22 @@ def test_members_without_email_get_nothing_and_are_counted(tmp_path: Path) -> No
     assert sum(st.no_email.values()) == 2
     r = sv("mail", "status", kit.vote_id, "--db", db_url)
     assert "Eligible members with no email" in r.stdout
+
+
+def test_credentials_issue_with_send_mails_every_letter_at_once(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'sv.db'}"
+    with Sink() as sink:
+        kit = open_vote(
+            open_db(db_url), tmp_path, "issue-send", extra={"mail": mail_block(sink.port)}, issue=False
+        )
+        store = tmp_path / "ca.store"
+        env = {"STRIKEVOTE_CA_PASSPHRASE": PASSPHRASE}
+        r = sv("credentials", "issue", "no-such-vote", "--store", store, "--db", db_url, code=2, env=env)
+        assert "no-such-vote" in r.stderr and not store.exists()  # refused before the store is made
+        r = sv("credentials", "issue", kit.vote_id, "--store", store, "--send", "--db", db_url, env=env)
+        assert "16 credential(s) issued" in r.stdout and "16 credential letter(s) queued for mail" in r.stdout
+        assert "16 message(s) sent, 0 deferred, 0 failed" in r.stdout  # every eligible member (8 + 8)
+        assert len(sink.messages) == 16 and states(kit) == {"sent": 16}
 
 
 def test_credentials_need_the_store_when_mail_is_configured(tmp_path: Path) -> None:

@@ -76,6 +76,8 @@ def test_a_good_mail_block_round_trips_without_the_password() -> None:
         ({"password_env": "X"}, "a password needs a 'username'"),
         ({"username": "u", "password_env": "X", "password_file": "/f"}, "not both"),
         ({"rate": -1}, "'rate' must be messages per minute"),
+        ({"security": "none", "ca_file": "/ca.pem"}, "'ca_file' needs security"),
+        ({"ca_file": ""}, "'ca_file' must be a non-empty line of text"),
     ],
 )
 def test_a_bad_mail_block_is_one_clear_error(changes: dict[str, Any], message: str) -> None:
@@ -129,6 +131,19 @@ def test_vote_create_with_a_bad_port_exits_2_with_one_line(tmp_path: Path) -> No
         f"strikevote vote create: {vote}: [mail]: 'port' must be an integer in 1..65535, got 0"
     ]
     assert load_definition  # the same parser reads files
+
+
+def test_a_ca_file_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
+    from strikevote.mail.settings import tls_context
+
+    missing = parse_mail({**BASE["mail"], "ca_file": str(tmp_path / "nowhere.pem")}, "v")
+    with pytest.raises(MailConfigError, match=r"nowhere\.pem: cannot read the mail server's CA file"):
+        tls_context(missing)
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    junk = parse_mail({**BASE["mail"], "ca_file": str(tmp_path / "junk.pem")}, "v")
+    with pytest.raises(MailConfigError, match=r"junk\.pem: not a PEM certificate file"):
+        tls_context(junk)
+    assert tls_context(parse_mail(BASE["mail"], "v")) is None  # the system's trust store, made when needed
 
 
 def test_smtp_password_comes_from_a_variable_or_a_file(
@@ -190,6 +205,85 @@ def test_letters_in_english_and_spanish() -> None:
     assert "closes Sunday, October 3, 2021 at 9:00 PM PDT" in rem.text and "C-1" not in rem.text
 
 
+@pytest.mark.parametrize(
+    ("name", "subject", "automatic"),
+    [
+        ("Ann Lee", "ATW: your voting credential for Strike vote", False),
+        ('Lee, Ann "Annie"', "ATW: your ballot in Strike vote was received", True),  # quoted
+        (
+            "Ana María Núñez de la Peña y Gómez-Hernández del Río",  # long and not ASCII: folded words
+            "ATW: la votación «Huelga de otoño, con un título largo que no cabe en una línea» cierra pronto",
+            True,
+        ),
+    ],
+)
+def test_a_message_reads_back_as_the_standard_library_would_write_it(
+    name: str, subject: str, automatic: bool
+) -> None:
+    from email import message_from_bytes, policy
+    from email.header import decode_header, make_header
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+
+    from strikevote.mail.letters import Rendered, build_message
+
+    settings = parse_mail(
+        {**BASE["mail"], "from": "Comité Électoral <elections@atw.example>", "reply_to": "help@atw.example"},
+        "v",
+    )
+    text = "Dear Ana,\n\n.a line that starts with a dot, and = signs\ntrailing space \n" + "é" * 120 + "\n"
+    html = "<p>Dear Ana,</p>\n<p>" + "x" * 200 + "</p>\n"
+    now = datetime(2021, 10, 1, 16, 30, tzinfo=UTC)
+    raw = build_message(
+        Rendered(subject, text, html), settings, name, "ann@x.example", "<1.a@atw.example>", now, automatic
+    )
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))  # RFC 5322 §2.1.1; CRLF only
+    assert b"\n" not in raw.replace(b"\r\n", b"") and raw.isascii()
+
+    ref = EmailMessage()  # the same letter through the standard library
+    ref["From"], ref["Subject"] = settings.from_header, subject
+    ref["To"] = Address(name, addr_spec="ann@x.example")
+    ref.set_content(text, cte="quoted-printable")
+    ref.add_alternative(html, subtype="html", cte="quoted-printable")
+    want = message_from_bytes(ref.as_bytes(policy=policy.SMTP), policy=policy.default)
+    got = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(got, EmailMessage) and isinstance(want, EmailMessage)
+    assert [p.get_content_type() for p in got.iter_parts()] == ["text/plain", "text/html"]
+    for kind in ("plain", "html"):
+        mine, theirs = got.get_body((kind,)), want.get_body((kind,))
+        assert mine is not None and theirs is not None
+        assert mine.get_content().replace("\r\n", "\n") == theirs.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
+        assert mine.get_content_charset() == "utf-8"
+    raw_got, raw_want = message_from_bytes(raw), message_from_bytes(ref.as_bytes(policy=policy.SMTP))
+    for field in ("From", "To", "Subject"):  # RFC 2047 (policy.default keeps the space between two words)
+        assert str(make_header(decode_header(raw_got[field]))) == str(
+            make_header(decode_header(raw_want[field]))
+        )
+    assert got["To"].addresses[0].addr_spec == "ann@x.example"
+    assert got["Message-ID"] == "<1.a@atw.example>" and got["Reply-To"] == "help@atw.example"
+    assert got["Date"].datetime == now and got["MIME-Version"] == "1.0"
+    assert (got["Auto-Submitted"] == "auto-generated") is automatic
+    assert got.get_content_type() == "multipart/alternative" and got.defects == []
+
+
+def test_a_line_break_in_a_name_cannot_add_a_header() -> None:
+    from email import message_from_bytes, policy
+
+    from strikevote.mail.letters import Rendered, build_message
+
+    settings = parse_mail(BASE["mail"], "v")
+    raw = build_message(
+        Rendered("s", "t\n", "<p>t</p>\n"),
+        settings,
+        "Ann\r\nBcc: everyone@x.example",
+        "ann@x.example",
+        "<1@x>",
+        datetime(2021, 10, 1, tzinfo=UTC),
+    )
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Bcc"] is None and "everyone@x.example" in str(msg["To"])
+
+
 def test_the_roll_language_column(tmp_path: Path) -> None:
     header = "member_id,name,email,local,status,dues_paid_through,dues_checkoff"
     plain = tmp_path / "plain.csv"
@@ -240,6 +334,8 @@ def test_the_credential_authority_store(tmp_path: Path) -> None:
     assert b"cred-1" not in path.read_bytes()
     again = CAStore.open(path, "a long passphrase")
     assert again.get("v", "m2").credential == "cred-2" and again.count("v") == 2
+    many = again.get_many("v", ["m1", "m2", "m3"])  # one read for a sender's batch; m3 is not there
+    assert {k: c.credential for k, c in many.items()} == {"m1": "cred-1", "m2": "cred-2"}
     with pytest.raises(CAStoreError, match="wrong passphrase"):
         CAStore.open(path, "another passphrase")
     with pytest.raises(CAStoreError, match="already exists"):

@@ -25,12 +25,11 @@ from strikevote.cli.common import (
     out_console,
     progress_bar,
 )
-from strikevote.cli.mail_cmd import report_send
+from strikevote.cli.mail_cmd import finishing, report_send, stop_on_signal
 from strikevote.crypto.randomness import SystemRandomness
-from strikevote.db import models
+from strikevote.mail import outbox as mail_outbox
 from strikevote.mail import sender
 from strikevote.services import credentials
-from strikevote.services.votes import load_vote
 
 app = typer.Typer(help="The credential authority: voters' credentials.", no_args_is_help=True)
 
@@ -65,9 +64,7 @@ def issue(
     with handled(command), database(db) as sm:
         if store is not None and _same_file(store, db):
             raise fail(command, f"{store}: the store must be a file of its own, not the database", EXIT_USAGE)
-        with sm() as s:
-            load_vote(s, vote)
-            total = s.query(models.Member).filter_by(vote_id=vote, eligible=True).count()
+        total = credentials.members_to_issue(sm, vote)
         ca = open_store(command, store, passphrase_file, create=True) if store is not None else None
         with progress_bar(err) as bar:
             task = bar.add_task("Issuing credentials", total=total)
@@ -89,10 +86,7 @@ def issue(
                     f"{outbox or store}: fix the problem and run `strikevote credentials issue` again",
                     EXIT_USAGE,
                 ) from None
-        with sm() as s:
-            queued = (
-                s.query(models.Outbox).filter_by(vote_id=vote, kind="credential", status="queued").count()
-            )
+        queued = mail_outbox.queued(sm, vote, "credential")
         console = out_console()
         if outbox is not None:
             console.print(
@@ -105,8 +99,9 @@ def issue(
         if queued:
             console.print(f"{queued} credential letter(s) queued for mail.")
         if send and ca is not None and queued:
-            report = sender.send_pending(sm, vote, store=ca, progress=None)
-            report_send(command, vote, report)
+            with stop_on_signal() as stop, finishing(sm) as finisher:
+                report = sender.send_pending(sm, vote, store=ca, stop=stop, finisher=finisher)
+            report_send(command, vote, report, stopped=stop.is_set())
         elif queued:
             console.print(f"Send them with `strikevote mail send {vote} --store {store}`.")
     out_console().print(
@@ -127,8 +122,9 @@ def resend(
     with handled(command), database(db) as sm:
         ca = open_store(command, store, passphrase_file)
         queued = credentials.queue_resend(sm, vote, member, ca, datetime.now(UTC))
-        report = sender.send_pending(sm, vote, store=ca, only_ids=[queued])
-        report_send(command, vote, report)
+        with stop_on_signal() as stop, finishing(sm) as finisher:
+            report = sender.send_pending(sm, vote, store=ca, only_ids=[queued], stop=stop, finisher=finisher)
+        report_send(command, vote, report, stopped=stop.is_set())
 
 
 def _same_file(store: Path, db_url: str) -> bool:

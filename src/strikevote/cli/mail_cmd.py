@@ -6,11 +6,17 @@ refusals (without recipients) and how many reminders were queued — never who h
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.cli.ca_store import PassphraseFileOption, StoreOption, open_store
 from strikevote.cli.common import (
@@ -25,14 +31,45 @@ from strikevote.cli.common import (
     out_console,
     progress_bar,
 )
-from strikevote.mail import outbox, sender
+from strikevote.mail import loop, outbox, sender
+from strikevote.mail.finisher import Finisher
 from strikevote.mail.settings import MailConfigError
 from strikevote.services.votes import load_vote, require_state
 
 app = typer.Typer(help="Mail to members: credential letters, confirmations, reminders.", no_args_is_help=True)
 
 
-def report_send(command: str, vote: str, report: sender.SendReport) -> None:
+@contextmanager
+def stop_on_signal() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while sending: the sender stops between two groups of messages, so a
+    stop loses nothing and sends nothing twice (a KeyboardInterrupt could land between a group's dots and its
+    commit; see :mod:`strikevote.mail.sender`)."""
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def finishing(sm: sessionmaker[Session]) -> Iterator[Finisher | None]:
+    """A finisher process for the sends of this command (:mod:`strikevote.mail.finisher`): with it, a kill of
+    the command sends no message twice."""
+    finisher = Finisher.start(sm.kw["bind"])
+    try:
+        yield finisher
+    finally:
+        if finisher is not None:
+            finisher.close()
+
+
+def report_send(command: str, vote: str, report: sender.SendReport, stopped: bool = False) -> None:
     """Print what a send did; exit 2 when the server could not be reached, 1 when a message was refused."""
     console = out_console()
     console.print(f"{report.sent} message(s) sent, {report.deferred} deferred, {report.failed} failed.")
@@ -44,6 +81,16 @@ def report_send(command: str, vote: str, report: sender.SendReport) -> None:
         console.print(
             f"{report.waiting_for_store} credential letter(s) wait for the credential authority's store "
             f"(`strikevote mail send {vote} --store FILE`)."
+        )
+    if stopped:
+        console.print(f"Stopped; the rest stays queued: `strikevote mail send {vote}` goes on.")
+    if report.login_refused:
+        raise fail(
+            command,
+            f"the mail server refused the login ({report.unreachable}): check the vote's [mail] username and "
+            "the password in its password_env variable or password_file; nothing was sent and every message "
+            "stays queued",
+            EXIT_USAGE,
         )
     if report.unreachable:
         raise fail(
@@ -78,19 +125,25 @@ def send(
             sender.require_mail(s, vote)
         ca = open_store(command, store, passphrase_file) if store is not None else None  # wrong: nothing sent
         now = datetime.now(UTC)
-        queued = sender.queue_due_reminders(sm, vote, now)
+        queued = loop.queue_due_reminders(sm, vote, now)
         if queued:
             out_console().print(f"{queued} scheduled reminder(s) queued.")
         err = err_console()
         try:
-            with progress_bar(err) as bar:
+            with progress_bar(err) as bar, stop_on_signal() as stop, finishing(sm) as finisher:
                 task = bar.add_task("Sending mail", total=None)
                 report = sender.send_pending(
-                    sm, vote, store=ca, connections=connections, progress=lambda n: bar.advance(task, n)
+                    sm,
+                    vote,
+                    store=ca,
+                    connections=connections,
+                    stop=stop,
+                    progress=lambda n: bar.advance(task, n),
+                    finisher=finisher,
                 )
         except MailConfigError as exc:
             raise fail(command, str(exc), EXIT_USAGE) from None
-        report_send(command, vote, report)
+        report_send(command, vote, report, stopped=stop.is_set())
 
 
 @app.command("status")

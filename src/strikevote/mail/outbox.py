@@ -140,6 +140,20 @@ def queue_reminders(
         return n
 
 
+def queued(db: sessionmaker[Session], vote_id: str, kind: str) -> int:
+    """How many messages of ``kind`` wait in the outbox (``queued``; deferred ones are not counted)."""
+    o = models.Outbox
+    with db() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(o)
+                .where(o.vote_id == vote_id, o.kind == kind, o.status == "queued")
+            )
+            or 0
+        )
+
+
 def batch_done(s: Session, vote_id: str, batch: str) -> bool:
     return bool(
         s.scalar(

@@ -1,16 +1,43 @@
-"""The sender: delivers a vote's outbox through SMTP, resuming after a crash without sending twice.
+"""The sender: delivers a vote's outbox through SMTP, resuming after a crash or a kill.
 
-Per run: rows left ``sending`` by a dead sender are put back to ``queued`` (reconcile: such a message never got
-its final dot, see :mod:`.smtp`); rows are claimed in batches (``queued``/``deferred`` → ``sending`` under this
-run's random claim, with a Message-ID fixed at the first claim and kept on every retry); each message's body
-goes out on one of several parallel SMTP connections, then one commit marks the whole group ``sent`` (a
-compare-and-set on the claim, so a row reclaimed by another sender is not sent by this one) and only then are
-the final dots written.  A refusal after the dot puts the row back to ``deferred`` (4xx, retried with
-exponential backoff) or ``failed`` (5xx, with the server's reply).  Several connections let one durable commit
-(an fsync) cover several messages.
+A run: rows left ``sending`` by a dead sender go back to ``queued`` (reconcile); rows are claimed in batches
+(``queued``/``deferred`` → ``sending`` under this run's random claim, committed before any byte goes out, with a
+Message-ID fixed at the first claim and kept on every retry); they go out in groups, one message per SMTP
+connection, every step of the group in lock-step (each command on all connections, then every reply).  Then,
+per group: a transaction marks the group ``sent`` (a compare-and-set on the claim: a row another sender took
+back is neither marked nor sent by this one); inside it, before its commit, the final dots are written, held
+in the kernel (``TCP_CORK``: a copy each, no transmission); the commit; then the dots are pushed out and their
+replies read.  A refusal of the dot sets the row back to ``deferred`` (4xx, retried with exponential backoff)
+or ``failed`` (5xx, with the server's reply, recipient addresses masked).
+
+What a kill or a crash of the sender can do (a message is delivered when the server reads its final dot;
+a socket's held data is sent when the last process holding the socket lets go of it):
+
+* before the dots of a group are written: nothing of the group is delivered (the server sees the connection
+  close in the middle of DATA and discards the message); the rows read ``sending`` and are sent again by the
+  next run, each once, under the same Message-ID;
+* after the commit: every message of the group is delivered and reads ``sent``;
+* between the first dot written and the commit — a span with no network wait in it (the dots are copies into
+  the kernel, the commit is not flushed to disk: :meth:`_Run.mark_sent`), which ``SendReport.unguarded_s``
+  measures: a fraction of a millisecond a group, a few percent of a fast run's time (``bench/README.md``):
+  with a **finisher** (:mod:`.finisher`, which `strikevote mail send`, `credentials issue --send`,
+  `credentials resend` and the server's loop start), a helper process that holds a copy of every socket, the
+  held dots stay held and the finisher asks the database whether the group was committed, then pushes them
+  out or throws them away: exactly once.  Without one (or if the finisher too is gone, or slower than the
+  kernel's 200 ms hold), the dead process's sockets send them: the group is delivered but its rows read
+  ``sending``, so the next run sends them **again, under the same Message-ID**.
+
+So a kill never loses a message, and with a finisher never sends one twice; without, it can duplicate one group
+(``connections`` messages) if it lands in that span.  No SMTP command asks a server whether it has a message, so
+a moment always separates the dot and the record of it: the finisher is what is still there at that moment,
+and when nothing is, the duplicate (the same letter under the same Message-ID, which many mail stores and
+readers show once) rather than the loss (a member without a credential) is on the far side of it.  A stop
+(SIGTERM or SIGINT to a command, or the server's shutdown) takes effect between groups.  A connection lost
+after a dot and before its reply (RFC 5321 §4.1.1.4 and RFC 1047: SMTP's known ambiguity) is retried: a
+duplicate too, under the same Message-ID.  A power cut can undo a group's ``sent``: it is then sent again.
 
 Credential letters need the credential authority's store (they are rendered at send time); without it, only
-confirmations and reminders go out — which is what the server's background loop (:func:`run_sender`) does.
+confirmations and reminders go out — which is what the server's background loop (:mod:`.loop`) does.
 """
 
 from __future__ import annotations
@@ -23,17 +50,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.db import models
-from strikevote.mail.letters import VoteFacts, build_message, new_message_id, render
-from strikevote.mail.outbox import batch_done, queue_reminders
+from strikevote.mail.finisher import Finisher
+from strikevote.mail.letters import new_message_id
+from strikevote.mail.rendering import LetterRenderer, OutboxRow
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
-from strikevote.mail.smtp import Connection, Endpoint, SmtpError, Unreachable
-from strikevote.services import credentials
+from strikevote.mail.smtp import STEPS, Connection, Endpoint, LoginRefused, SmtpError, Unreachable
 from strikevote.services.castore import CAStore, CAStoreError
 from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
@@ -69,6 +96,9 @@ class Backoff:
         return timedelta(seconds=min(self.maximum, self.base * self.factor ** max(0, attempts - 1)))
 
 
+DEFAULT_BACKOFF: Final = Backoff()
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -77,7 +107,10 @@ class SendReport:
     reconciled: int = 0  # rows a dead sender left 'sending', put back to 'queued'
     waiting_for_store: int = 0  # credential letters left for a sender with the authority's store
     unreachable: str | None = None
+    login_refused: bool = False  # ``unreachable`` says the server refused the login
     replies: list[str] = field(default_factory=list)  # distinct refusals seen (no recipient)
+    groups: int = 0  # commits that marked a group of messages sent
+    unguarded_s: float = 0.0  # time spent between those commits and their last dot written (see above)
 
 
 def mail_plan(s: Session, vote_id: str) -> tuple[models.Vote, MailPlan]:
@@ -90,79 +123,6 @@ def require_mail(s: Session, vote_id: str) -> MailSettings:
     if plan.mail is None:
         raise MailError(f"vote '{vote_id}' has no [mail] block in its vote file: no mail can be sent")
     return plan.mail
-
-
-@dataclass(frozen=True)
-class _Local:
-    name: str
-    question: str
-    uuid: str
-    fingerprint: str
-    credentials_fingerprint: str
-
-
-class _Renderer:
-    """Everything a vote's letters say, loaded once per run; renders one row to bytes."""
-
-    def __init__(self, s: Session, vote_id: str, settings: MailSettings, store: CAStore | None) -> None:
-        _, defn = load_vote(s, vote_id)
-        self.vote_id = vote_id
-        self.settings = settings
-        self.store = store
-        self.facts = VoteFacts(vote_id, defn.union, defn.title, defn.opens, defn.closes, defn.timezone)
-        self.locals: dict[str, _Local] = {}
-        for el in s.scalars(select(models.Election).where(models.Election.vote_id == vote_id)):
-            local = defn.local(el.local_id)
-            self.locals[el.local_id] = _Local(
-                local.name,
-                local.question,
-                el.uuid,
-                el.fingerprint,
-                credentials.credentials_fingerprint(s, el),
-            )
-
-    def message(self, row: _Row, now: datetime) -> bytes:
-        local = self.locals.get(row.local_id)
-        fields: dict[str, Any] = {"name": row.name, "local_name": local.name if local else row.local_id}
-        if row.kind == "credential":
-            if self.store is None or local is None:
-                raise CAStoreError("credential letters need the credential authority's store")
-            stored = self.store.get(self.vote_id, row.member_id)
-            if stored.uuid != local.uuid:
-                raise CAStoreError(f"the stored credential of '{row.member_id}' is for another election")
-            fields.update(
-                question=local.question,
-                uuid=local.uuid,
-                credential=stored.credential,
-                election_fingerprint=local.fingerprint,
-                credentials_fingerprint=local.credentials_fingerprint,
-            )
-        elif row.kind == "confirmation":
-            fields["tracker"] = row.tracker or ""
-        rendered = render(row.kind, row.language, self.facts, self.settings, **fields)
-        return build_message(
-            rendered,
-            self.settings,
-            row.name,
-            row.email,
-            row.message_id,
-            now,
-            automatic=row.kind != "credential",
-        )
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    member_id: str
-    local_id: str
-    email: str
-    language: str
-    kind: str
-    tracker: str | None
-    message_id: str
-    attempts: int
-    name: str
 
 
 class _Run:
@@ -185,8 +145,10 @@ class _Run:
         claim_size: int,
         only_ids: list[int] | None = None,
         stale_after: timedelta | None = None,
+        finisher: Finisher | None = None,
     ) -> None:
         self.db, self.vote_id, self.settings, self.endpoint = db, vote_id, settings, endpoint
+        self.finisher = finisher if finisher is not None and finisher.alive else None
         self.store, self.kinds, self.backoff, self.honor_backoff = store, kinds, backoff, honor_backoff
         self.stop, self.clock, self.progress, self.claim_size = stop, clock, progress, claim_size
         self.only_ids = only_ids
@@ -198,8 +160,11 @@ class _Run:
         self.pool: list[Connection | None] = [None] * self.width
         self.interval = 60.0 / settings.rate if settings.rate else 0.0
         self.next_slot = time.monotonic()
+        self.started_dots = 0.0
         with db() as s:
-            self.renderer = _Renderer(s, vote_id, settings, store)
+            self.renderer = LetterRenderer(s, vote_id, settings, store)
+            bind = s.get_bind()
+        self.engine = bind if isinstance(bind, Engine) else bind.engine
 
     # -- database steps ------------------------------------------------------------------------------------
 
@@ -221,7 +186,7 @@ class _Run:
             )
             self.report.reconciled = int(getattr(result, "rowcount", 0) or 0)
 
-    def claim(self) -> list[_Row]:
+    def claim(self) -> list[OutboxRow]:
         o, t = models.Outbox, cast(Table, models.Outbox.__table__)
         now = self.clock()
         with self.db.begin() as s:
@@ -259,24 +224,44 @@ class _Run:
                 .where(o.id.in_(ids), o.claim == self.token, o.status == "sending")
                 .order_by(o.id)
             ).all()
-        return [_Row(*r) for r in rows]
+        return [OutboxRow(*r) for r in rows]
 
-    def mark_sent(self, ids: list[int]) -> set[int]:
-        """The compare-and-set before the dots: the ids this run still holds, now ``sent``."""
-        o = models.Outbox
+    def mark_sent(self, ids: list[int], then: Callable[[set[int]], None]) -> None:
+        """The compare-and-set around the dots: mark ``sent`` the ids this run still holds, call ``then`` with
+        them (it writes their dots, held), and commit.
+
+        That commit is not flushed to disk before it returns (SQLite ``synchronous=NORMAL`` for it alone,
+        PostgreSQL ``synchronous_commit = off``): for a process that dies it is as final as any other once
+        written, and a flush for every group would cost milliseconds each.  A power cut may undo the mark:
+        the row then reads ``sending`` and is sent again, under its Message-ID."""
+        o, t = models.Outbox, cast(Table, models.Outbox.__table__)
         now = self.clock()
-        with self.db.begin() as s:
-            s.execute(
-                update(o)
-                .where(o.id.in_(ids), o.claim == self.token, o.status == "sending")
-                .values(status="sent", sent_at=now, attempts=o.attempts + 1, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-            return set(
-                s.scalars(select(o.id).where(o.id.in_(ids), o.claim == self.token, o.status == "sent"))
-            )
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            raw = conn.connection.dbapi_connection
+            if sqlite and raw is not None:  # a safety level is set outside a transaction
+                raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin() as txn:
+                    if not sqlite:
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    conn.execute(
+                        update(t)
+                        .where(t.c.id.in_(ids), t.c.claim == self.token, t.c.status == "sending")
+                        .values(status="sent", sent_at=now, attempts=t.c.attempts + 1, last_error=None)
+                    )
+                    won = set(
+                        conn.scalars(
+                            select(o.id).where(o.id.in_(ids), o.claim == self.token, o.status == "sent")
+                        )
+                    )
+                    then(won)
+                    txn.commit()
+            finally:
+                if sqlite and raw is not None:
+                    raw.execute("PRAGMA synchronous=FULL")
 
-    def settle(self, outcomes: list[tuple[_Row, int, str]]) -> None:
+    def settle(self, outcomes: list[tuple[OutboxRow, int, str]]) -> None:
         """Rows that did not go out: ``(row, code, reply)``; 5xx → failed, else deferred (or failed after too
         many attempts)."""
         if not outcomes:
@@ -330,12 +315,17 @@ class _Run:
         conn = self.pool[slot]
         if conn is None or not conn.alive:
             conn = self.pool[slot] = Connection(self.endpoint)
+            if self.finisher is not None:
+                self.finisher.adopt(slot, conn.tcp_socket)
         return conn
 
     def close(self) -> None:
-        for conn in self.pool:
-            if conn is not None and conn.alive:
-                conn.close()
+        for slot, conn in enumerate(self.pool):
+            if conn is not None:
+                if conn.alive:
+                    conn.close()
+                if self.finisher is not None:
+                    self.finisher.drop(slot)
         self.pool = [None] * self.width
 
     def pace(self) -> None:
@@ -349,38 +339,70 @@ class _Run:
                 time.sleep(wait)
         self.next_slot = max(self.next_slot, time.monotonic()) + self.interval
 
-    def group(self, rows: list[_Row]) -> None:
-        """Up to ``width`` messages: bodies out, one commit, then the dots."""
-        begun: list[tuple[_Row, Connection]] = []
-        problems: list[tuple[_Row, int, str]] = []
+    def group(self, rows: list[OutboxRow]) -> None:
+        """Up to ``width`` messages, one per connection, in lock-step: each step's command on every
+        connection and then every reply, the bodies, one commit marking the group sent, and every final dot
+        before any reply to it is read."""
+        live: list[tuple[OutboxRow, Connection]] = []
+        data: dict[int, bytes] = {}
+        problems: list[tuple[OutboxRow, int, str]] = []
         sender = self.settings.from_address
         for slot, row in enumerate(rows):
             self.pace()
             try:
-                data = self.renderer.message(row, self.clock())
+                data[row.id] = self.renderer.message(row, self.clock())
             except CAStoreError as exc:
                 problems.append((row, 550, str(exc)))
                 continue
             try:
-                conn = self.connection(slot)
-                conn.begin(sender, row.email, data)
-            except SmtpError as exc:
-                problems.append((row, exc.code, f"{exc.reply} (after {exc.phase})"))
-                continue
+                live.append((row, self.connection(slot)))
+            except LoginRefused:  # no message is to blame: the run stops, every row stays queued
+                self.settle(problems)
+                raise
             except Unreachable as exc:
                 problems.append((row, 0, str(exc)))
-                if not begun:  # nothing is going out: stop this run, the rest stays queued
+                if not live:  # nothing is going out: stop this run, the rest stays queued
                     self.settle(problems)
                     raise
-                continue
-            begun.append((row, conn))
-        if begun:
-            won = self.mark_sent([row.id for row, _ in begun])
-            # Every dot right after the commit, before any reply is read: a crash in between loses the group.
-            dotted = [(row, conn, conn.send_dot()) for row, conn in begun if row.id in won]
-            for row, conn in begun:
-                if row.id not in won:  # reclaimed by another sender meanwhile: never write this dot
+        for step in STEPS:
+            live = self.each(live, problems, f"put {step}", sender, data)
+            live = self.each(live, problems, step, sender, data)
+        live = self.each(live, problems, "body", sender, data)
+        if live:
+            for _row, conn in live:
+                conn.hold()
+            dotted: list[tuple[OutboxRow, Connection, bool]] = []
+            won: set[int] = set()
+
+            def dots(held: set[int]) -> None:
+                # Every dot held in the kernel (a copy each, no transmission), then the commit: from here to
+                # the commit is the only moment a kill can send a message twice (see the module docstring),
+                # unless the finisher, told first, settles the group.
+                if self.finisher is not None:
+                    self.finisher.arm(
+                        self.token, [(self.pool.index(conn), row.id) for row, conn in live if row.id in held]
+                    )
+                self.started_dots = time.perf_counter()
+                dotted.extend((row, conn, conn.send_dot()) for row, conn in live if row.id in held)
+                won.update(held)
+
+            try:
+                self.mark_sent([row.id for row, _ in live], dots)
+            except BaseException:
+                for _row, conn, _ok in dotted:  # not marked sent: the held dots must not go out
+                    if self.finisher is not None:  # (a reset needs every copy of the socket closed)
+                        self.finisher.drop(self.pool.index(conn))
+                    conn.discard()
+                raise
+            self.report.unguarded_s += time.perf_counter() - self.started_dots
+            self.report.groups += 1
+            for row, conn in live:
+                if row.id in won:
+                    conn.push()
+                else:  # reclaimed by another sender meanwhile: never write this dot
                     conn.abort()
+            if self.finisher is not None:
+                self.finisher.disarm()
             for row, conn, ok in dotted:
                 code, reply = conn.reply() if ok else (0, "connection lost before the end of the message")
                 if code == 250:
@@ -391,6 +413,31 @@ class _Run:
                     problems.append((row, code, reply))
         self.settle(problems)
 
+    @staticmethod
+    def each(
+        live: list[tuple[OutboxRow, Connection]],
+        problems: list[tuple[OutboxRow, int, str]],
+        action: str,
+        sender: str,
+        data: dict[int, bytes],
+    ) -> list[tuple[OutboxRow, Connection]]:
+        """One action on every live connection: ``put STEP`` writes a step's command, ``STEP`` reads its
+        reply, ``body`` writes the message; a connection that fails drops out of the group as a problem."""
+        going: list[tuple[OutboxRow, Connection]] = []
+        for row, conn in live:
+            try:
+                if action == "body":
+                    conn.put_body(data[row.id])
+                elif action.startswith("put "):
+                    conn.put(action.removeprefix("put "), sender, row.email)
+                else:
+                    conn.expect(action)
+            except SmtpError as exc:
+                problems.append((row, exc.code, f"{exc.reply} (after {exc.phase})"))
+                continue
+            going.append((row, conn))
+        return going
+
     def run(self) -> SendReport:
         self.reconcile()
         try:
@@ -398,6 +445,7 @@ class _Run:
                 rows = self.claim()
                 if not rows:
                     break
+                self.renderer.prefetch(rows)
                 for i in range(0, len(rows), self.width):
                     if self.stop is not None and self.stop.is_set():
                         break
@@ -405,6 +453,7 @@ class _Run:
                 self.release()
         except Unreachable as exc:
             self.report.unreachable = str(exc)
+            self.report.login_refused = isinstance(exc, LoginRefused)
         finally:
             self.release()
             self.close()
@@ -433,7 +482,7 @@ def send_pending(
     store: CAStore | None = None,
     endpoint: Endpoint | None = None,
     connections: int = 8,
-    backoff: Backoff = Backoff(),
+    backoff: Backoff = DEFAULT_BACKOFF,
     honor_backoff: bool = False,
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = utcnow,
@@ -441,8 +490,10 @@ def send_pending(
     claim_size: int = 256,
     only_ids: list[int] | None = None,
     stale_after: timedelta | None = None,
+    finisher: Finisher | None = None,
 ) -> SendReport:
-    """Send every due message of ``vote_id``; credential letters only when ``store`` is given.
+    """Send every due message of ``vote_id``; credential letters only when ``store`` is given.  With a
+    ``finisher`` (:mod:`.finisher`), a kill of this process sends no message twice either.
 
     :raises MailError: the vote has no ``[mail]`` block.
     :raises MailConfigError: the SMTP password cannot be read.
@@ -468,93 +519,6 @@ def send_pending(
         claim_size,
         only_ids,
         stale_after,
+        finisher,
     )
     return run.run()
-
-
-def queue_due_reminders(db: sessionmaker[Session], vote_id: str, now: datetime) -> int:
-    """Queue each scheduled reminder round (``[reminders] at``) whose time has come, once; how many."""
-    with db() as s:
-        vote, plan = mail_plan(s, vote_id)
-        _, defn = load_vote(s, vote_id)
-        due = [
-            at
-            for at in plan.reminders
-            if at <= now < defn.closes and not batch_done(s, vote_id, f"scheduled:{at.isoformat()}")
-        ]
-        state = vote.state
-    if state != "open":
-        return 0
-    return sum(queue_reminders(db, vote_id, now, f"scheduled:{at.isoformat()}") for at in due)
-
-
-def run_sender(
-    db: sessionmaker[Session],
-    stop: threading.Event,
-    *,
-    poll_seconds: float = 5.0,
-    store: CAStore | None = None,
-    endpoint_for: Callable[[MailSettings], Endpoint] | None = None,
-    backoff: Backoff = Backoff(),
-    connections: int = 8,
-    clock: Callable[[], datetime] = utcnow,
-) -> None:
-    """The background loop (``strikevote serve`` runs it in a thread): until ``stop`` is set, for every vote
-    with a ``[mail]`` block, queue due scheduled reminders and send what is due (confirmations and reminders;
-    credential letters too when ``store`` is given), honouring each message's backoff."""
-    while not stop.is_set():
-        with db() as s:
-            votes = list(
-                s.scalars(
-                    select(models.Vote.id).where(
-                        models.Vote.mail_settings.is_not(None), models.Vote.state != "keys"
-                    )
-                )
-            )
-        for vote_id in votes:
-            if stop.is_set():
-                break
-            try:
-                queued = queue_due_reminders(db, vote_id, clock())
-                if queued:
-                    log.info("vote %s: %d reminder(s) queued", vote_id, queued)
-                with db() as s:
-                    settings = require_mail(s, vote_id)
-                endpoint = (
-                    endpoint_for(settings) if endpoint_for else Endpoint.of(settings, smtp_password(settings))
-                )
-                report = send_pending(
-                    db,
-                    vote_id,
-                    store=store,
-                    endpoint=endpoint,
-                    connections=connections,
-                    backoff=backoff,
-                    honor_backoff=True,
-                    stop=stop,
-                    clock=clock,
-                    stale_after=STALE_CLAIM,
-                )
-                if report.sent or report.deferred or report.failed:
-                    log.info(
-                        "vote %s: %d sent, %d deferred, %d failed",
-                        vote_id,
-                        report.sent,
-                        report.deferred,
-                        report.failed,
-                    )
-                if report.unreachable:
-                    log.warning("vote %s: mail server unreachable: %s", vote_id, report.unreachable)
-            except Exception as exc:  # the loop must outlive one vote's problem; never log a password
-                log.warning("vote %s: mail not sent: %s", vote_id, exc.__class__.__name__ + ": " + str(exc))
-        stop.wait(poll_seconds)
-
-
-def start_sender_thread(db: sessionmaker[Session], **kwargs: Any) -> tuple[threading.Thread, threading.Event]:
-    """:func:`run_sender` in a daemon thread; set the event and join the thread to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_sender, args=(db, stop), kwargs=kwargs, name="strikevote-mail", daemon=True
-    )
-    thread.start()
-    return thread, stop

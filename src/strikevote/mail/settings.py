@@ -10,6 +10,8 @@ Example::
     host = "smtp.atw.example"                 # default "localhost"
     port = 587                                # default: 587 (starttls), 465 (tls), 25 (none)
     security = "starttls"                     # "starttls" (default), "tls" (implicit) or "none"
+    ca_file = "/etc/strikevote/smtp-ca.pem"   # optional: trust this CA (PEM) for the server's certificate,
+                                              # instead of the system's trust store (a private relay)
     username = "elections"                    # optional: log in
     password_env = "STRIKEVOTE_SMTP_PASSWORD" # the password: from this environment variable...
     password_file = "/etc/strikevote/smtp-password"   # ...or from this file (not both)
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -46,6 +49,7 @@ MAIL_KEYS: Final = frozenset(
         "host",
         "port",
         "security",
+        "ca_file",
         "username",
         "password_env",
         "password_file",
@@ -70,6 +74,7 @@ class MailSettings:
     host: str = "localhost"
     port: int = 587
     security: str = "starttls"
+    ca_file: str | None = None
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
@@ -97,6 +102,7 @@ class MailSettings:
             "host": self.host,
             "port": self.port,
             "security": self.security,
+            "ca_file": self.ca_file,
             "username": self.username,
             "password_env": self.password_env,
             "password_file": self.password_file,
@@ -196,6 +202,9 @@ def parse_mail(table: object, where: str) -> MailSettings:
     rate = table.get("rate", 0)
     if not isinstance(rate, int) or isinstance(rate, bool) or not 0 <= rate <= 1_000_000:
         raise DefinitionError(f"{where}: 'rate' must be messages per minute, an integer >= 0 (0: no limit)")
+    ca_file = _optional_text(table, "ca_file", where)
+    if ca_file and security == "none":
+        raise DefinitionError(f'{where}: \'ca_file\' needs security "starttls" or "tls"')
     username = _optional_text(table, "username", where)
     password_env = _optional_text(table, "password_env", where)
     password_file = _optional_text(table, "password_file", where)
@@ -217,6 +226,7 @@ def parse_mail(table: object, where: str) -> MailSettings:
         host=host,
         port=port,
         security=security,
+        ca_file=ca_file,
         username=username,
         password_env=password_env,
         password_file=password_file,
@@ -248,6 +258,21 @@ def parse_reminders(
             raise DefinitionError(f"{where}: {item.isoformat()} is not inside the voting window")
         out.append(at)
     return tuple(sorted(set(out)))
+
+
+def tls_context(settings: MailSettings) -> ssl.SSLContext | None:
+    """The context that verifies the server's certificate: against ``ca_file`` when given, else the system's
+    trust store (``None``: the connection makes that one when it needs it)."""
+    if settings.ca_file is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=settings.ca_file)
+    except ssl.SSLError:  # (an OSError too: first)
+        raise MailConfigError(f"{settings.ca_file}: not a PEM certificate file") from None
+    except OSError as exc:
+        raise MailConfigError(
+            f"{settings.ca_file}: cannot read the mail server's CA file ({exc.strerror})"
+        ) from None
 
 
 def smtp_password(settings: MailSettings) -> str | None:

@@ -1,11 +1,12 @@
-"""One SMTP client connection that lets the caller commit between the message body and the final dot.
+"""One SMTP client connection, driven step by step so that the sender can commit between body and final dot.
 
-A message is delivered when the server accepts the final ``.`` of DATA.  The sender therefore sends the body,
-records the message as sent (a durable commit), and only then writes the dot: if the process dies before the
-commit, the server sees the connection drop in the middle of DATA and discards the message, so a message still
-marked ``sending`` was never delivered and is safely sent again; if the server refuses the dot, the live sender
-puts the row back to deferred or failed.  The one unguarded moment is between the commit and the write of the
-three bytes ``.\\r\\n``.
+A message is delivered when the server reads the final ``.`` of DATA.  The sender writes the commands
+(:meth:`Connection.put`, :meth:`Connection.expect`) and the body (:meth:`Connection.put_body`) on many
+connections in lock-step, then, in the transaction that marks the messages sent, writes every dot held in the
+kernel (:meth:`Connection.hold`, :meth:`Connection.send_dot`), commits, and pushes them out
+(:meth:`Connection.push`); a failed commit throws the held dots away (:meth:`Connection.discard`).  See
+:mod:`.sender` for what a kill can do at each point.  ``TCP_NODELAY`` is set: the dot would otherwise wait for
+the server's delayed acknowledgement of the body (40 ms a message).
 
 Security: ``starttls`` (RFC 3207, refused if the server does not offer it), ``tls`` (implicit TLS, port 465) or
 ``none``; certificates are verified against the system's trust store unless a context is given (tests).
@@ -17,12 +18,17 @@ import re
 import smtplib
 import socket
 import ssl
+import struct
 from dataclasses import dataclass
 from typing import Final
 
-from strikevote.mail.settings import MailSettings
+from strikevote.mail.settings import MailSettings, tls_context
 
 _LEADING_DOT: Final = re.compile(rb"(?m)^\.")
+#: A transaction's steps before the message, and the replies that let it go on.
+STEPS: Final = ("MAIL FROM", "RCPT TO", "DATA")
+_CORK: Final = getattr(socket, "TCP_CORK", None)  # Linux
+_EXPECTED: Final = {"MAIL FROM": (250,), "RCPT TO": (250, 251), "DATA": (354,)}
 
 
 class SmtpError(Exception):
@@ -43,6 +49,10 @@ class Unreachable(Exception):
     """No SMTP session could be opened (connection refused, TLS or login failure, 421 greeting)."""
 
 
+class LoginRefused(Unreachable):
+    """The server refused the username and password (535): a setting to fix, not a message's problem."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to connect; the password comes from :func:`strikevote.mail.settings.smtp_password`."""
@@ -59,8 +69,16 @@ class Endpoint:
     def of(
         settings: MailSettings, password: str | None, timeout: float = 30.0, tls: ssl.SSLContext | None = None
     ) -> Endpoint:
+        """The vote's server; ``tls`` defaults to the ``[mail]`` block's (its ``ca_file``, else the system's
+        trust store)."""
         return Endpoint(
-            settings.host, settings.port, settings.security, settings.username, password, timeout, tls
+            settings.host,
+            settings.port,
+            settings.security,
+            settings.username,
+            password,
+            timeout,
+            tls or tls_context(settings),
         )
 
     def __repr__(self) -> str:  # never show the password
@@ -73,7 +91,8 @@ def _text(reply: bytes | str) -> str:
 
 
 class Connection:
-    """An open, authenticated SMTP session.  Use :meth:`begin` then :meth:`finish` (or :meth:`abort`)."""
+    """An open, authenticated SMTP session: :meth:`put` and :meth:`expect` for each of :data:`STEPS`,
+    :meth:`put_body`, then :meth:`send_dot` and :meth:`reply` (or :meth:`abort`, :meth:`discard`)."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -87,6 +106,9 @@ class Connection:
                 )
             else:
                 self._smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+            # No Nagle: the final dot (3 bytes) right after a body would otherwise wait for the server's
+            # delayed ACK of the body, 40 ms, and the sender's commit-to-dot moment would stretch with it.
+            self._sock().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._smtp.ehlo()
             if endpoint.security == "starttls":
                 if not self._smtp.has_extn("starttls"):
@@ -98,7 +120,7 @@ class Connection:
                 self._smtp.login(endpoint.username, endpoint.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             self.abort()
-            raise Unreachable(
+            raise LoginRefused(
                 f"{endpoint.host}:{endpoint.port} refused the login of {endpoint.username!r} ({exc.smtp_code})"
             ) from None
         except smtplib.SMTPConnectError as exc:
@@ -111,38 +133,90 @@ class Connection:
         self.in_data = False
         self.alive = True
 
-    def begin(self, sender: str, recipient: str, message: bytes) -> None:
-        """MAIL, RCPT, DATA and the body, without the final dot; :class:`SmtpError` on a refusal (the session
-        is reset and stays usable) or a lost connection (``code`` 0: open a new one)."""
-        smtp = self._smtp
+    # A transaction in steps, so that the sender can drive all its connections in lock-step (each step's
+    # commands written on every connection, then every reply read): the server works on all of them at once
+    # and one round trip is shared by the whole group, without needing PIPELINING (RFC 2920).
+
+    def put(self, step: str, sender: str, recipient: str) -> None:
+        """Write the command of ``step`` (``MAIL FROM``, ``RCPT TO`` or ``DATA``) without reading its reply."""
+        if step == "MAIL FROM":
+            line = f"MAIL FROM:{smtplib.quoteaddr(sender)}"
+        elif step == "RCPT TO":
+            line = f"RCPT TO:{smtplib.quoteaddr(recipient)}"
+        else:
+            line = "DATA"
         try:
-            code, reply = smtp.mail(sender)
-            if code != 250:
-                self._reset()
-                raise SmtpError(code, _text(reply), "MAIL FROM")
-            code, reply = smtp.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset()
-                raise SmtpError(code, _text(reply), "RCPT TO")
-            code, reply = smtp.docmd("DATA")
-            if code != 354:
-                self._reset()
-                raise SmtpError(code, _text(reply), "DATA")
-            body = _LEADING_DOT.sub(b"..", message)
-            if not body.endswith(b"\r\n"):
-                body += b"\r\n"
-            self.in_data = True
-            smtp.send(body)
+            data = line.encode("ascii") + b"\r\n"
+        except UnicodeEncodeError:  # no SMTPUTF8 (RFC 6531): such an address cannot be given to this server
+            self._reset()
+            raise SmtpError(553, "the address is not ASCII (SMTPUTF8 is not used)", step) from None
+        self._write(data, step)
+
+    def expect(self, step: str) -> None:
+        """Read the reply to ``step``'s command; on a refusal reset the session (it stays usable) and raise
+        :class:`SmtpError`."""
+        try:
+            code, reply = self._smtp.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.abort()
-            raise SmtpError(0, f"connection lost ({exc})", "session") from None
+            raise SmtpError(0, f"connection lost ({exc})", step) from None
+        if code not in _EXPECTED[step]:
+            self._reset()
+            raise SmtpError(code, _text(reply), step)
+
+    def put_body(self, message: bytes) -> None:
+        """The message after DATA's 354, dot-stuffed (RFC 5321 §4.5.2), without the final dot."""
+        body = _LEADING_DOT.sub(b"..", message)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.in_data = True
+        self._write(body, "DATA")
+
+    def _write(self, data: bytes, step: str) -> None:
+        try:
+            self._smtp.send(data)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.abort()
+            raise SmtpError(0, f"connection lost ({exc})", step) from None
+
+    def hold(self) -> None:
+        """Keep what is written next in the kernel, untransmitted, until :meth:`push` (``TCP_CORK``; Nagle's
+        algorithm where there is none): writing the final dot is then a copy into the kernel, with no
+        transmission in it, and a process killed right after still has it sent (closing the socket of a dead
+        process flushes its queue)."""
+        self._nodelay(False)
+
+    def push(self) -> None:
+        """Transmit what :meth:`hold` kept."""
+        self._nodelay(True)
+
+    @property
+    def tcp_socket(self) -> socket.socket:
+        """The TCP socket (under TLS, the wrapped one): a finisher holds a copy of it."""
+        return self._sock()
+
+    def _sock(self) -> socket.socket:
+        sock = self._smtp.sock
+        if sock is None:
+            raise OSError("the connection is closed")
+        return sock
+
+    def _nodelay(self, on: bool) -> None:
+        try:
+            sock = self._sock()
+            if _CORK is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0 if on else 1)
+            else:  # pragma: no cover - not Linux
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if on else 0)
+        except (OSError, AttributeError):
+            pass  # a lost connection: the next write or read says so
 
     def send_dot(self) -> bool:
-        """Write the final dot (nothing else: the caller writes every group's dots before reading any reply,
-        so that the moment between its commit and the dots is as short as it can be); false if the
-        connection was lost."""
+        """Write the final dot (nothing else: the caller writes every group's dots, held, before pushing them
+        and reading any reply, so that the moment between its commit and the dots is as short as it can be);
+        false if the connection was lost."""
         try:
-            self._smtp.send(b".\r\n")
+            self._sock().sendall(b".\r\n")  # straight to the socket: this write is in the unguarded moment
             self.in_data = False
             return True
         except (OSError, smtplib.SMTPServerDisconnected):
@@ -158,11 +232,15 @@ class Connection:
             self.abort()
             return 0, f"connection lost after the message ({exc})"
 
-    def finish(self) -> tuple[int, str]:
-        """Write the final dot and read the server's reply."""
-        if not self.send_dot():
-            return 0, "connection lost before the end of the message"
-        return self.reply()
+    def discard(self) -> None:
+        """Drop the connection with a reset (``SO_LINGER`` 0): what :meth:`hold` kept is thrown away, not sent,
+        and the server discards the message in DATA."""
+        try:
+            self._sock().setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self._sock().close()
+        except OSError:
+            pass
+        self.abort()
 
     def abort(self) -> None:
         """Drop the connection without a dot: a message in DATA is discarded by the server."""

@@ -153,6 +153,21 @@ class CAStore:
             raise CAStoreError(f"{self.path}: no credential of member '{member_id}' in vote '{vote_id}'")
         return self._open(row[0], vote_id, member_id)
 
+    def get_many(self, vote_id: str, member_ids: Iterable[str]) -> dict[str, StoredCredential]:
+        """The stored credentials of these members (those the store has), read over one connection."""
+        wanted = sorted(set(member_ids))
+        out: dict[str, StoredCredential] = {}
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
+            for i in range(0, len(wanted), 500):  # under SQLite's limit on bound parameters
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for member_id, sealed in conn.execute(
+                    f"SELECT member_id, sealed FROM credentials WHERE vote_id = ? AND member_id IN ({marks})",  # noqa: S608 - only placeholders
+                    (vote_id, *chunk),
+                ):
+                    out[member_id] = self._open(sealed, vote_id, member_id)
+        return out
+
     def count(self, vote_id: str) -> int:
         with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
             return int(

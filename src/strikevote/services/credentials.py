@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.codec import dumps
@@ -140,6 +140,23 @@ def credentials_fingerprint(session: Session, election_row: models.Election) -> 
     if rec is None:
         raise StateError(f"local {election_row.local_id}: the credential list is missing from its board")
     return sha256_b64(rec.content)
+
+
+def members_to_issue(db: sessionmaker[Session], vote_id: str) -> int:
+    """How many credentials :func:`issue_credentials` will make: the vote's eligible members.
+
+    :raises NotFound: no such vote.
+    """
+    with db() as s:
+        load_vote(s, vote_id)
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(models.Member)
+                .where(models.Member.vote_id == vote_id, models.Member.eligible)
+            )
+            or 0
+        )
 
 
 def issue_credentials(

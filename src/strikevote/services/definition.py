@@ -45,7 +45,7 @@ Example::
     at = [2021-10-02T09:00:00]                # reminders to members who have not voted yet
 
 ``[mail]`` (keys: ``from``, ``reply_to``, ``contact``, ``public_url``, ``host``, ``port``, ``security``,
-``username``, ``password_env``, ``password_file``, ``rate``) is needed to mail credential letters,
+``ca_file``, ``username``, ``password_env``, ``password_file``, ``rate``) is needed to mail credential letters,
 confirmations and reminders; an unknown key, a bad port or a missing ``from`` is one clear error. It is kept
 apart from the public definition (``vote.json``): it names the mail server. ``[reminders] at`` lists times
 inside the voting window (the vote's time zone unless an offset is given).

@@ -1,6 +1,6 @@
 """The mail outbox sender as one of the server's background loops (``AppState.background``).
 
-:func:`strikevote.mail.sender.run_sender` is blocking (smtplib), so it runs in a thread; cancelling the task at
+:func:`strikevote.mail.loop.run_sender` is blocking (smtplib), so it runs in a thread; cancelling the task at
 shutdown sets its stop event and waits for the thread to finish the message it is on.  Without the credential
 authority's store the server sends confirmations and reminders (and queues scheduled reminders), never
 credential letters.  ``STRIKEVOTE_MAIL=0`` turns it off (``strikevote serve --no-mail``).
@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Final
 
-from strikevote.mail.sender import run_sender
+from strikevote.mail.loop import run_sender
 from strikevote.web.deps import AppState
 
 ENV_MAIL: Final = "STRIKEVOTE_MAIL"
