@@ -23,6 +23,7 @@ from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.records.checks import Check, Failure
 
 BALLOT_FIELDS = ("election_uuid", "election_hash", "credential", "answers", "signature")
 ANSWER_FIELDS = ("choices", "individual_proofs", "overall_proof", "blank_proof")
@@ -162,28 +163,32 @@ class BallotCheck:
         self.overall = [proofs.interval_shifts(g, q.min, q.max) for q in election.questions]
         self.fingerprint = election.fingerprint
 
-    def failed_check(self, ballot: Ballot) -> str | None:
-        """None when the ballot is valid, else the name of the first failed check."""
+    def failed_check(self, ballot: Ballot) -> Failure | None:
+        """None when the ballot is valid, else its first failed check."""
+        failed = self._first_failed(ballot)
+        return None if failed is None else Failure(failed)
+
+    def _first_failed(self, ballot: Ballot) -> Check | None:
         e, g = self.election, self.group
         if ballot.election_uuid != e.uuid or ballot.election_hash != self.fingerprint:
-            return "ballot.election"
+            return Check.BALLOT_ELECTION
         if not is_canonical(ballot, g):
-            return "ballot.canonical"
+            return Check.BALLOT_CANONICAL
         unsigned = dumps(
             _unsigned_json(g, ballot.election_uuid, ballot.election_hash, ballot.credential, ballot.answers)
         )
         if ballot.signature_hash != sha256_b64(unsigned):
-            return "ballot.signature"
+            return Check.BALLOT_SIGNATURE
         if not proofs.verify_knowledge(
             g, ballot.credential, ballot.signature, f"sig|{ballot.signature_hash}|"
         ):
-            return "ballot.signature"
+            return Check.BALLOT_SIGNATURE
         if len(ballot.answers) != len(e.questions):
-            return "ballot.proofs"
+            return Check.BALLOT_PROOFS
         statement = f"{self.fingerprint}|{g.encode(ballot.credential)}"
         for question, answer, overall_shifts in zip(e.questions, ballot.answers, self.overall, strict=True):
             if not self._answer_ok(question, answer, overall_shifts, statement):
-                return "ballot.proofs"
+                return Check.BALLOT_PROOFS
         return None
 
     def _answer_ok(self, q: Question, a: Answer, overall_shifts: list[Any], statement: str) -> bool:

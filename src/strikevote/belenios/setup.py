@@ -195,7 +195,7 @@ def assemble_pedersen(
     )
     failures = pedersen_failures(group, pedersen)
     if failures:
-        raise ThresholdError(f"the threshold key does not verify: {', '.join(failures)}")
+        raise ThresholdError(f"the threshold key does not verify: {', '.join(f.name for f in failures)}")
     return pedersen
 
 

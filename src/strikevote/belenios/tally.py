@@ -22,7 +22,7 @@ from strikevote.belenios.codec import (
     loads,
 )
 from strikevote.belenios.election import Election
-from strikevote.belenios.errors import FormatError
+from strikevote.belenios.errors import CombinationError, FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
 from strikevote.crypto import elgamal, proofs, threshold
 from strikevote.crypto.dlog import discrete_log
@@ -176,10 +176,6 @@ def check_factor(election: Election, tally: EncryptedTally, public: Any, pd: Par
         for row_c, row_f, row_p in zip(tally, pd.factors, pd.proofs, strict=True)
         for c, f, p in zip(row_c, row_f, row_p, strict=True)
     )
-
-
-class CombinationError(Exception):
-    """Not enough (or inconsistent) partial decryptions to decrypt."""
 
 
 def combine(

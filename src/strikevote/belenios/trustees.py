@@ -22,6 +22,7 @@ from strikevote.crypto import proofs, threshold
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.records.checks import Check, Failure
 
 PUBLIC_KEY_FIELDS = ("pok", "public_key", "signature", "name")
 THRESHOLD_FIELDS = ("threshold", "certs", "coefexps", "signatures", "verification_keys")
@@ -214,12 +215,12 @@ def check_single(group: Group[Any], key: TrusteePublicKey) -> bool:
     return proofs.verify_knowledge(group, key.public_key, key.pok, pok_prefix(group, key.public_key))
 
 
-def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
-    """The names of the failed checks of a Pedersen group (empty when valid)."""
-    failed: list[str] = []
+def pedersen_failures(group: Group[Any], p: Pedersen) -> list[Failure]:
+    """The failed checks of a Pedersen group (empty when valid), indexed by trustee (1-based)."""
+    failed: list[Failure] = []
     n = len(p.certs)
     if pedersen_dialect(p) is None:
-        failed.append("trustees.pedersen-dialect")
+        failed.append(Failure(Check.TRUSTEES_PEDERSEN_DIALECT))
     for i, (cert, keys) in enumerate(zip(p.certs, p.cert_keys, strict=True)):
         context_ok = keys.context is None or keys.context == {
             "group": group.name,
@@ -230,18 +231,18 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
         if not context_ok or not proofs.verify_knowledge(
             group, keys.verification, cert.signature, sigmsg_prefix(cert.message)
         ):
-            failed.append(f"trustees.pedersen-cert[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_CERT, item=i + 1))
     for i, (c, keys) in enumerate(zip(p.coefexps, p.cert_keys, strict=True)):
         if not proofs.verify_knowledge(group, keys.verification, c.signature, sigmsg_prefix(c.message)):
-            failed.append(f"trustees.pedersen-coefexps[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_COEFEXPS, item=i + 1))
     if any(len(v) != p.threshold for v in p.coefexp_values):
-        failed.append("trustees.pedersen-threshold")
+        failed.append(Failure(Check.TRUSTEES_PEDERSEN_THRESHOLD))
         return failed
     if p.signatures is not None:
         for i, (s, keys, values) in enumerate(zip(p.signatures, p.cert_keys, p.coefexp_values, strict=True)):
             message = certs_sig_message(group, p.certs, values)
             if not proofs.verify_knowledge(group, keys.verification, s, sigmsg_prefix(message)):
-                failed.append(f"trustees.pedersen-signature[{i + 1}]")
+                failed.append(Failure(Check.TRUSTEES_PEDERSEN_SIGNATURE, item=i + 1))
     computed = threshold.verification_keys(group, p.coefexp_values)
     for i, (vk, expected, keys) in enumerate(zip(p.verification_keys, computed, p.cert_keys, strict=True)):
         ok = check_single(group, vk) and group.eq(vk.public_key, expected)
@@ -250,7 +251,7 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
                 group, keys.verification, vk.signature, sigmsg_prefix(group.encode(expected))
             )
         if not ok:
-            failed.append(f"trustees.pedersen-verification-key[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_VERIFICATION_KEY, item=i + 1))
     return failed
 
 

@@ -52,9 +52,8 @@ from strikevote.belenios.archive import Event, Record, parse_archive_header, rea
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import check_object, decimal, get_list, loads, text
 from strikevote.belenios.election import Election
-from strikevote.belenios.errors import FormatError
+from strikevote.belenios.errors import CombinationError, FormatError
 from strikevote.belenios.tally import (
-    CombinationError,
     PartialDecryption,
     SizedTally,
     check_factor,
@@ -78,7 +77,8 @@ from strikevote.belenios.trustees import (
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.hashing import sha256_b64
-from strikevote.verify.ballots import BallotPool, ciphertext_pairs, invalid_credentials
+from strikevote.records.checks import Check, Failure
+from strikevote.verify.ballots import BallotPool, CheckedBallot, ciphertext_pairs, invalid_credentials
 from strikevote.verify.checks import Report
 
 MAX_REPORTED_BALLOTS = 20
@@ -147,7 +147,7 @@ class _Stream:
                 self.bad_hashes += 1
                 if self.bad_hashes <= MAX_REPORTED_BALLOTS:
                     self.report.fail(
-                        "archive.file-hash", f"{rec.name_hash[:16]}…: content does not match its name"
+                        Check.ARCHIVE_FILE_HASH, f"{rec.name_hash[:16]}…: content does not match its name"
                     )
             if rec.kind == "header":
                 parse_archive_header(rec.content, f"{self.path.name}: BELENIOS")
@@ -171,19 +171,20 @@ class _Stream:
             del self.dropped[next(iter(self.dropped))]
         self.unreferenced += 1
         if self.unreferenced <= MAX_REPORTED_BALLOTS:
-            self.report.fail("archive.unreferenced", f"data object {h[:16]}…: {why}")
+            self.report.fail(Check.ARCHIVE_UNREFERENCED, f"data object {h[:16]}…: {why}")
 
     def _event(self, rec: Record) -> Event:
         ev = Event.parse(rec.content, f"{self.path.name}: {rec.name_hash}.event.json")
         if ev.parent != self.parent or ev.height != self.height + 1:
             if self.chain_ok:
                 self.report.fail(
-                    "archive.event-chain", f"event at height {ev.height} does not follow event {self.height}"
+                    Check.ARCHIVE_EVENT_CHAIN,
+                    f"event at height {ev.height} does not follow event {self.height}",
                 )
             self.chain_ok = False
         if ev.type not in NEXT.get(self.last_type, ()):
             self.report.fail(
-                "archive.event-order",
+                Check.ARCHIVE_EVENT_ORDER,
                 f"{ev.type} event at height {ev.height} after {self.last_type or 'nothing'}",
             )
         self.last_type = ev.type
@@ -229,11 +230,11 @@ def verify_archive(
             state.after_ballots(ev)
     state.finish()
     report.check(
-        "archive.file-hash", stream.bad_hashes == 0, "every file is named by the hash of its content"
+        Check.ARCHIVE_FILE_HASH, stream.bad_hashes == 0, "every file is named by the hash of its content"
     )
-    report.check("archive.event-chain", stream.chain_ok, f"{stream.height + 1} events chained by hash")
+    report.check(Check.ARCHIVE_EVENT_CHAIN, stream.chain_ok, f"{stream.height + 1} events chained by hash")
     report.check(
-        "archive.unreferenced",
+        Check.ARCHIVE_UNREFERENCED,
         stream.unreferenced == 0,
         "every data object is referenced by the event that follows it"
         if not stream.unreferenced
@@ -296,18 +297,18 @@ class _Verifier:
         for i, t in enumerate(trustees):
             if isinstance(t, Single):
                 self.report.check(
-                    "trustees.single-pok", check_single(g, t.key), f"trustee {i + 1}: proof of knowledge"
+                    Check.TRUSTEES_SINGLE_POK, check_single(g, t.key), f"trustee {i + 1}: proof of knowledge"
                 )
             else:
                 failures = pedersen_failures(g, t)
                 for f in failures:
-                    self.report.fail(f, f"threshold group {i + 1}")
+                    self.report.add(f, f"threshold group {i + 1}")
                 if not failures:
                     self.report.check(
-                        "trustees.pedersen", True, f"{t.threshold}-of-{len(t.certs)} threshold keys"
+                        Check.TRUSTEES_PEDERSEN, True, f"{t.threshold}-of-{len(t.certs)} threshold keys"
                     )
         self.report.check(
-            "election.public-key",
+            Check.ELECTION_PUBLIC_KEY,
             g.eq(election.public_key, combined_public_key(g, trustees)),
             "the election key is the product of the trustees' keys",
         )
@@ -331,10 +332,10 @@ class _Verifier:
                     raise FormatError(f"{where}[{i}] weight", "must be at least 1")
             if i in invalid:
                 bad += 1
-                self.report.fail("credentials.valid", f"credential {i + 1}: {invalid[i]}")
+                self.report.fail(Check.CREDENTIALS_VALID, f"credential {i + 1}: {invalid[i]}")
                 continue
             if cred in self.credentials:
-                self.report.fail("credentials.unique", f"credential {i + 1} is listed twice")
+                self.report.fail(Check.CREDENTIALS_UNIQUE, f"credential {i + 1} is listed twice")
                 continue
             slot = len(self.credentials)
             self.credentials[cred] = slot
@@ -346,7 +347,7 @@ class _Verifier:
         self.running = [[elgamal.neutral(g) for _ in q.answers] for q in election.questions]
         if not bad:
             self.report.check(
-                "credentials.valid", True, f"{len(creds)} public credentials, all valid group elements"
+                Check.CREDENTIALS_VALID, True, f"{len(creds)} public credentials, all valid group elements"
             )
 
     # --- ballots ----------------------------------------------------------------------------------------------------
@@ -375,34 +376,34 @@ class _Verifier:
                     progress(checked.index)
         ok = self.failed_ballots == 0
         self.report.check(
-            "ballot.all", ok, f"{self.facts.ballots} ballots checked, {self.failed_ballots} invalid"
+            Check.BALLOT_ALL, ok, f"{self.facts.ballots} ballots checked, {self.failed_ballots} invalid"
         )
         for ev, _h in next_event:
             self.after_ballots(ev)
 
-    def _count(self, b: Any) -> None:
+    def _count(self, b: CheckedBallot) -> None:
         self.facts.ballots += 1
-        failed, detail = b.failed, b.detail
-        slot = self.credentials.get(b.credential) if failed is None else None
+        failed = b.failed
+        slot = self.credentials.get(b.credential) if failed is None and b.credential is not None else None
         tracker = b.tracker[:TRACKER_PREFIX].encode("ascii")
         previous = self.last_ballot[slot] if slot is not None else 0
         # The same bytes twice carry the same credential, so a duplicate is that slot's ballot or one it replaced.
         if slot is not None and (
             (previous and self._tracker_of(slot) == tracker) or tracker in self.superseded_trackers
         ):
-            failed, detail = "ballot.duplicate", "the same ballot appears twice"
+            failed = Failure(Check.BALLOT_DUPLICATE, "the same ballot appears twice")
         if failed is None and slot is None:
-            failed, detail = "ballot.credential", "credential not in the list"
+            failed = Failure(Check.BALLOT_CREDENTIAL, "credential not in the list")
         if failed is None and previous and self.revote_policy == "forbidden":
-            failed, detail = (
-                "ballot.revote",
-                "a second ballot with the same credential (revoting is forbidden)",
+            failed = Failure(
+                Check.BALLOT_REVOTE, "a second ballot with the same credential (revoting is forbidden)"
             )
         if failed is not None or slot is None:
             self.failed_ballots += 1
             if self.failed_ballots <= MAX_REPORTED_BALLOTS:
+                detail = failed.detail if failed is not None else ""
                 self.report.fail(
-                    failed or "ballot.credential",
+                    failed.check if failed is not None else Check.BALLOT_CREDENTIAL,
                     f"ballot #{b.index} (tracker {b.tracker}) {detail}".rstrip(),
                 )
             return
@@ -492,7 +493,7 @@ class _Verifier:
             # them before every event); taking it as the repetition it is names the right check.
             owner = self.owned_seen[h]
             self.report.fail(
-                "decryption.owner", f"two partial decryptions from trustee {owner} (the same data object)"
+                Check.DECRYPTION_OWNER, f"two partial decryptions from trustee {owner} (the same data object)"
             )
             return
         where = f"{name}: owned_partial_decryption"
@@ -503,28 +504,28 @@ class _Verifier:
         if payload in self.pd_seen and not self.stream.has(payload):
             first = self.pd_seen[payload]
             if owner not in keys:
-                self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
+                self.report.fail(Check.DECRYPTION_OWNER, f"partial decryption from unknown trustee {owner}")
             elif owner == first or owner in self.partials:
-                self.report.fail("decryption.owner", f"two partial decryptions from trustee {owner}")
+                self.report.fail(Check.DECRYPTION_OWNER, f"two partial decryptions from trustee {owner}")
             else:
                 self.report.fail(
-                    "decryption.partial", f"trustee {owner}: the partial decryption of trustee {first}"
+                    Check.DECRYPTION_PARTIAL, f"trustee {owner}: the partial decryption of trustee {first}"
                 )
             return
         where = f"{name}: partial_decryption"
         pd = parse_partial_decryption(e, text(self.stream.take(payload, "partial decryption"), where), where)
         self.pd_seen[payload] = owner
         if owner not in keys:
-            self.report.fail("decryption.owner", f"partial decryption from unknown trustee {owner}")
+            self.report.fail(Check.DECRYPTION_OWNER, f"partial decryption from unknown trustee {owner}")
         elif owner in self.partials:
-            self.report.fail("decryption.owner", f"two partial decryptions from trustee {owner}")
+            self.report.fail(Check.DECRYPTION_OWNER, f"two partial decryptions from trustee {owner}")
         elif self.tally is None:
-            self.report.fail("archive.event-order", "partial decryption before the encrypted tally")
+            self.report.fail(Check.ARCHIVE_EVENT_ORDER, "partial decryption before the encrypted tally")
         elif not check_factor(e, self.tally, keys[owner], pd):
-            self.report.fail("decryption.partial", f"trustee {owner}: invalid decryption proof")
+            self.report.fail(Check.DECRYPTION_PARTIAL, f"trustee {owner}: invalid decryption proof")
         else:
             self.partials[owner] = pd
-            self.report.check("decryption.partial", True, f"trustee {owner}: decryption factors proven")
+            self.report.check(Check.DECRYPTION_PARTIAL, True, f"trustee {owner}: decryption factors proven")
 
     def _check_tally(self, raw: str) -> None:
         e = self.election
@@ -534,17 +535,17 @@ class _Verifier:
         counted, total_weight = self.facts.counted, self.total_weight
         self.facts.total_weight = total_weight
         self.report.check(
-            "tally.encrypted-tally",
+            Check.TALLY_ENCRYPTED_TALLY,
             tally_json(e.group, self.running) == raw,
             f"product of the {counted} counted ballots",
         )
         self.report.check(
-            "tally.num-tallied",
+            Check.TALLY_NUM_TALLIED,
             self.sized.num_tallied == counted,
             f"{self.sized.num_tallied} declared, {counted} counted",
         )
         self.report.check(
-            "tally.total-weight",
+            Check.TALLY_TOTAL_WEIGHT,
             self.sized.total_weight == total_weight,
             f"{self.sized.total_weight} declared, {total_weight} computed",
         )
@@ -552,7 +553,7 @@ class _Verifier:
     def _check_result(self, result: list[list[int]]) -> None:
         e = self.election
         if e is None or self.tally is None:
-            self.report.fail("archive.event-order", "result before the encrypted tally")
+            self.report.fail(Check.ARCHIVE_EVENT_ORDER, "result before the encrypted tally")
             return
         self.facts.result = result
         # g^m fixes m only modulo q: without this bound a count of m + q would pass (belenios-tool 3.0 refuses it)
@@ -560,17 +561,17 @@ class _Verifier:
         out_of_range = [m for row in result for m in row if m > bound]
         if out_of_range:
             self.report.fail(
-                "result.range", f"published count {out_of_range[0]} exceeds the total weight {bound}"
+                Check.RESULT_RANGE, f"published count {out_of_range[0]} exceeds the total weight {bound}"
             )
             return
-        self.report.check("result.range", True, f"every published count is between 0 and {bound}")
+        self.report.check(Check.RESULT_RANGE, True, f"every published count is between 0 and {bound}")
         try:
             factors = combine(e, self.facts.trustees, self.partials)
         except CombinationError as exc:
-            self.report.fail("result.decryption", str(exc))
+            self.report.fail(Check.RESULT_DECRYPTION, str(exc))
             return
         self.report.check(
-            "result.result",
+            Check.RESULT_RESULT,
             check_result(e, self.tally, factors, result),
             f"published result {result} decrypts the encrypted tally",
         )
@@ -581,7 +582,7 @@ class _Verifier:
             return  # archive.setup has failed
         seen = self.seen
         if "Result" in seen:
-            self.report.check("archive.complete", True, "the archive runs from Setup to its Result")
+            self.report.check(Check.ARCHIVE_COMPLETE, True, "the archive runs from Setup to its Result")
             return
         if "EncryptedTally" in seen:
             why = (
@@ -592,11 +593,11 @@ class _Verifier:
             why = "the archive has no EncryptedTally: the ballots are closed but were not tallied"
         else:
             why = f"the election is still open (no EndBallots): {self.facts.ballots} ballot(s) checked so far"
-        self.report.note_incomplete("archive.complete", f"{why}; no result to check")
+        self.report.note_incomplete(Check.ARCHIVE_COMPLETE, f"{why}; no result to check")
 
     def finish(self) -> None:
         if self.election is None:
-            self.report.fail("archive.setup", "the archive has no Setup event")
+            self.report.fail(Check.ARCHIVE_SETUP, "the archive has no Setup event")
         self.report.facts.update(
             uuid=self.election.uuid if self.election else None,
             ballots=self.facts.ballots,
