@@ -30,6 +30,7 @@ from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.records.checks import Check, Failure
 
 EncryptedTally = list[list[Ciphertext[Any]]]
 # Belenios writes a weight above 2^30 - 1 as a JSON string (``json_of_weight`` in ``src/lib/core/common.ml``) and
@@ -168,14 +169,20 @@ def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Rando
     return PartialDecryption(factors, prfs)
 
 
-def check_factor(election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption) -> bool:
+def check_factor(
+    election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption
+) -> Failure | None:
+    """Belenios ``check_factor``: every factor's Chaum–Pedersen proof (``decryption.partial``); None when all
+    verify."""
     g = election.group
     prefix = decrypt_prefix(election, public)
-    return all(
+    if all(
         proofs.verify_equal_logs(g, public, c.alpha, f, p, prefix)
         for row_c, row_f, row_p in zip(tally, pd.factors, pd.proofs, strict=True)
         for c, f, p in zip(row_c, row_f, row_p, strict=True)
-    )
+    ):
+        return None
+    return Failure(Check.DECRYPTION_PARTIAL, "invalid decryption proof")
 
 
 def combine(
@@ -226,14 +233,16 @@ def decrypt_result(
 
 def check_result(
     election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]
-) -> bool:
-    """Belenios ``check_result``: g^result = β / F for every entry."""
+) -> Failure | None:
+    """Belenios ``check_result``: g^result = β / F for every entry (``result.result``); None when it holds."""
     g = election.group
-    return all(
+    if all(
         g.eq(g.g_pow(m), g.div(c.beta, f))
         for rc, rf, rm in zip(tally, factors, result, strict=True)
         for c, f, m in zip(rc, rf, rm, strict=True)
-    )
+    ):
+        return None
+    return Failure(Check.RESULT_RESULT, "the published result does not decrypt the encrypted tally")
 
 
 def result_json(result: list[list[int]]) -> str:

@@ -211,8 +211,11 @@ def trustees_json(group: Group[Any], trustees: Sequence[TrusteeKind]) -> str:
 # --- checking (Belenios ``check_single``/``check_pedersen``) -----------------------------------------------------
 
 
-def check_single(group: Group[Any], key: TrusteePublicKey) -> bool:
-    return proofs.verify_knowledge(group, key.public_key, key.pok, pok_prefix(group, key.public_key))
+def check_single(group: Group[Any], key: TrusteePublicKey) -> Failure | None:
+    """The key's proof of knowledge of its secret (``trustees.single-pok``); None when it verifies."""
+    if proofs.verify_knowledge(group, key.public_key, key.pok, pok_prefix(group, key.public_key)):
+        return None
+    return Failure(Check.TRUSTEES_SINGLE_POK, "invalid proof of knowledge")
 
 
 def pedersen_failures(group: Group[Any], p: Pedersen) -> list[Failure]:
@@ -245,7 +248,7 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[Failure]:
                 failed.append(Failure(Check.TRUSTEES_PEDERSEN_SIGNATURE, item=i + 1))
     computed = threshold.verification_keys(group, p.coefexp_values)
     for i, (vk, expected, keys) in enumerate(zip(p.verification_keys, computed, p.cert_keys, strict=True)):
-        ok = check_single(group, vk) and group.eq(vk.public_key, expected)
+        ok = check_single(group, vk) is None and group.eq(vk.public_key, expected)
         if ok and vk.signature is not None:
             ok = proofs.verify_knowledge(
                 group, keys.verification, vk.signature, sigmsg_prefix(group.encode(expected))

@@ -6,7 +6,9 @@ member (``Check.BALLOT_ELECTION``), never by the string.
 
 Failure is signalled one way (electionguard's named sub-checks, ``chaum_pedersen.py``, taken one step further):
 a checker that ran and found something wrong returns a :class:`Failure` (or a list of them), ``None`` (or an
-empty list) when all is well.  Input that cannot be read at all is not a failure but an exception, typed and
+empty list) when all is well (``BallotCheck.failed_check``, ``check_single``, ``check_factor``,
+``check_result``, ``pedersen_failures``).  The proof primitives of :mod:`strikevote.crypto` stay predicates
+(``verify_knowledge`` → bool): they answer one equation and know no check's name.  Input that cannot be read at all is not a failure but an exception, typed and
 naming its file and field (:class:`strikevote.belenios.errors.FormatError`, :class:`~.errors.RecordError`).
 
 A leaf module: the standard library only, so :mod:`strikevote.belenios` may import it.

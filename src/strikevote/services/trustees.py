@@ -209,7 +209,7 @@ def _import_verification_key(
     ck = parse_cert_keys(g, certs[t.index - 1].message, "certificate")
     if not (
         g.eq(vk.public_key, expected)
-        and check_single(g, vk)
+        and check_single(g, vk) is None
         and vk.signature is not None
         and proofs.verify_knowledge(g, ck.verification, vk.signature, sigmsg_prefix(g.encode(expected)))
     ):
@@ -274,7 +274,7 @@ def store_partial_decryption(
     except (FormatError, CryptoError) as exc:
         raise TrusteeError(str(exc)) from None
     vk = parse_public_key(g, loads(t.verification_key, "vk"), "vk").public_key
-    if not check_factor(election, tally, vk, pd):
+    if check_factor(election, tally, vk, pd) is not None:
         raise TrusteeError(f"{where}: trustee {owner}'s decryption proof for local {el.local_id} is invalid")
     if failed_entries(election, tally, vk, owner, pd, sp):
         raise TrusteeError(f"{where}: trustee {owner}'s strong proof for local {el.local_id} is invalid")

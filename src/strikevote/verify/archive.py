@@ -297,7 +297,9 @@ class _Verifier:
         for i, t in enumerate(trustees):
             if isinstance(t, Single):
                 self.report.check(
-                    Check.TRUSTEES_SINGLE_POK, check_single(g, t.key), f"trustee {i + 1}: proof of knowledge"
+                    Check.TRUSTEES_SINGLE_POK,
+                    check_single(g, t.key) is None,
+                    f"trustee {i + 1}: proof of knowledge",
                 )
             else:
                 failures = pedersen_failures(g, t)
@@ -521,7 +523,7 @@ class _Verifier:
             self.report.fail(Check.DECRYPTION_OWNER, f"two partial decryptions from trustee {owner}")
         elif self.tally is None:
             self.report.fail(Check.ARCHIVE_EVENT_ORDER, "partial decryption before the encrypted tally")
-        elif not check_factor(e, self.tally, keys[owner], pd):
+        elif check_factor(e, self.tally, keys[owner], pd) is not None:
             self.report.fail(Check.DECRYPTION_PARTIAL, f"trustee {owner}: invalid decryption proof")
         else:
             self.partials[owner] = pd
@@ -572,7 +574,7 @@ class _Verifier:
             return
         self.report.check(
             Check.RESULT_RESULT,
-            check_result(e, self.tally, factors, result),
+            check_result(e, self.tally, factors, result) is None,
             f"published result {result} decrypts the encrypted tally",
         )
 
