@@ -24,7 +24,7 @@ from strikevote.belenios.codec import (
 from strikevote.belenios.election import Election
 from strikevote.belenios.errors import CombinationError, FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
-from strikevote.crypto import elgamal, proofs, threshold
+from strikevote.crypto import elgamal, proofs, statements, threshold
 from strikevote.crypto.dlog import discrete_log
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.group import Group
@@ -157,7 +157,8 @@ def parse_owned(raw: str, where: str = "owned_partial_decryption") -> tuple[int,
 
 
 def decrypt_prefix(election: Election, public: Any) -> str:
-    return f"decrypt|{election.fingerprint}|{election.group.encode(public)}|"
+    """:func:`strikevote.crypto.statements.decrypt_prefix` in ``election``."""
+    return statements.decrypt_prefix(election.group, election.fingerprint, public)
 
 
 def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Randomness) -> PartialDecryption:

@@ -18,10 +18,11 @@ from typing import Any
 from strikevote.belenios.ballot import parse_proof, proof_json
 from strikevote.belenios.codec import check_object, decode_element, dumps, get_int, get_list, get_str, loads
 from strikevote.belenios.errors import FormatError
-from strikevote.crypto import proofs, threshold
+from strikevote.crypto import proofs, statements, threshold
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import pok_prefix, sigmsg_prefix
 from strikevote.records.checks import Check, Failure
 
 PUBLIC_KEY_FIELDS = ("pok", "public_key", "signature", "name")
@@ -79,21 +80,12 @@ class Pedersen:
 TrusteeKind = Single | Pedersen
 
 
-# --- prefixes (FORMATS.md §10) ----------------------------------------------------------------------------------
-
-
-def pok_prefix(group: Group[Any], public_key: Any) -> str:
-    return f"pok|{group.name}|{group.encode(public_key)}|"
-
-
-def sigmsg_prefix(message: str) -> str:
-    return f"sigmsg|{message}|"
+# --- the polynomial signature's message (its statement: strikevote.crypto.statements) ----------------------------
 
 
 def certs_sig_message(group: Group[Any], certs: Sequence[SignedMessage], coefexps: Sequence[Any]) -> str:
-    return "certs_sig|" + dumps(
-        {"certs": [c.to_json() for c in certs], "coefexps": [group.encode(a) for a in coefexps]}
-    )
+    """:func:`strikevote.crypto.statements.certs_sig_message` of these certificates and group elements."""
+    return statements.certs_sig_message([c.to_json() for c in certs], [group.encode(a) for a in coefexps])
 
 
 # --- parsing ----------------------------------------------------------------------------------------------------

@@ -33,13 +33,13 @@ from strikevote.belenios.trustees import (
     combined_public_key,
     parse_public_key,
     parse_signed,
-    sigmsg_prefix,
     trustees_json,
 )
 from strikevote.crypto import proofs, threshold
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import sigmsg_prefix
 from strikevote.db import models
 from strikevote.records.commitment import election_description, vote_commitment
 from strikevote.services.board import Board, export_archive, last_event_type, payloads
