@@ -33,7 +33,7 @@ class Check(StrEnum):
     ARCHIVE_UNREFERENCED = "archive.unreferenced"
     ARCHIVE_SETUP = "archive.setup"
     ARCHIVE_COMPLETE = "archive.complete"
-    # election.* and trustees.*: the Setup event (strikevote.verify.setup, strikevote.belenios.trustees)
+    # election.*, trustees.*, credentials.*: the Setup event (strikevote.verify.setup_event, belenios.trustees)
     ELECTION_PUBLIC_KEY = "election.public-key"
     TRUSTEES_SINGLE_POK = "trustees.single-pok"
     TRUSTEES_PEDERSEN = "trustees.pedersen"
@@ -43,11 +43,11 @@ class Check(StrEnum):
     TRUSTEES_PEDERSEN_THRESHOLD = "trustees.pedersen-threshold"
     TRUSTEES_PEDERSEN_SIGNATURE = "trustees.pedersen-signature"  # indexed
     TRUSTEES_PEDERSEN_VERIFICATION_KEY = "trustees.pedersen-verification-key"  # indexed
-    # credentials.*: the public credential list
+    # (credentials.fingerprint: also against a fingerprint given out of band, strikevote.verify.bundle)
     CREDENTIALS_VALID = "credentials.valid"
     CREDENTIALS_UNIQUE = "credentials.unique"
     CREDENTIALS_FINGERPRINT = "credentials.fingerprint"
-    # ballot.*: one ballot (strikevote.belenios.ballot) and the ballots together (strikevote.verify.ballots)
+    # ballot.*: one ballot (strikevote.belenios.ballot) and the ballots together (strikevote.verify.counting)
     BALLOT_FORMAT = "ballot.format"
     BALLOT_ELECTION = "ballot.election"
     BALLOT_CANONICAL = "ballot.canonical"
@@ -57,7 +57,7 @@ class Check(StrEnum):
     BALLOT_DUPLICATE = "ballot.duplicate"
     BALLOT_REVOTE = "ballot.revote"
     BALLOT_ALL = "ballot.all"
-    # tally.*, decryption.*: the encrypted tally and the trustees' partial decryptions
+    # tally.*, decryption.*: the encrypted tally and the partial decryptions (strikevote.verify.decryption)
     TALLY_ENCRYPTED_TALLY = "tally.encrypted-tally"
     TALLY_NUM_TALLIED = "tally.num-tallied"
     TALLY_TOTAL_WEIGHT = "tally.total-weight"
