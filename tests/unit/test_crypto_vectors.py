@@ -194,16 +194,17 @@ def test_formats_trustee_key() -> None:
     pub = parse_public_key(ED25519, json.loads((FORMATS / "trustee-single.pubkey").read_text()), "pubkey")
     priv = int(json.loads((FORMATS / "trustee-single.privkey").read_text()))
     assert ED25519.g_pow(priv) == pub.public_key
-    assert check_single(ED25519, pub)
+    assert check_single(ED25519, pub) is None
     assert proofs.verify_knowledge(
         ED25519,
         pub.public_key,
         pub.pok,
         "pok|Ed25519|984349e793701359a0805575e22e30d689f08c69607a1f164a95a569b8fe9700|",
     )
-    assert not check_single(
+    failure = check_single(
         ED25519, type(pub)(proofs.Proof(pub.pok.challenge, pub.pok.response + 1), pub.public_key)
     )
+    assert failure is not None and failure.name == "trustees.single-pok"
 
 
 # --- credentials (belenios-tool 3.0 setup generate-credentials) ---------------------------------------------------

@@ -1,6 +1,8 @@
 """The layering of DESIGN.md §7, enforced: the pure layers (crypto, belenios, records, rules, verify) never
 import the database, the services, the web server, mail or the command line — not at module level, not
-inside a function, not relatively. Read from the source with ``ast``, so no import is run."""
+inside a function, not relatively; below the records each imports only the layers under it.  Also that each
+check name (records/checks.py) and each Fiat–Shamir statement (crypto/statements.py) is spelled in one module
+only.  Read from the source with ``ast``, so no import is run."""
 
 from __future__ import annotations
 
@@ -15,6 +17,24 @@ PURE = ("crypto", "belenios", "records", "rules", "verify")
 FORBIDDEN = ("db", "services", "web", "mail", "cli")
 # The records layer sits on the protocol and the rules only: nothing beside them but the standard library.
 RECORDS_MAY_IMPORT = ("crypto", "belenios", "records", "rules")
+# Below the records, each pure layer imports only the layers under it (and itself).  The protocol may use the
+# check registry, records/checks.py, which imports nothing of strikevote (so belenios -> records is no cycle).
+MAY_IMPORT = {
+    "crypto": ("strikevote.crypto",),
+    "belenios": ("strikevote.crypto", "strikevote.belenios", "strikevote.records.checks"),
+    "rules": ("strikevote.rules",),
+    "verify": (
+        "strikevote.crypto",
+        "strikevote.belenios",
+        "strikevote.records",
+        "strikevote.rules",
+        "strikevote.verify",
+    ),
+}
+CHECKS = PACKAGE / "records" / "checks.py"
+STATEMENTS = PACKAGE / "crypto" / "statements.py"
+# The Fiat–Shamir domain tags: a string constant starting with one of them builds a statement.
+STATEMENT_TAGS = ("prove|", "sig|", "sigmsg|", "pok|", "decrypt|", "certs_sig|", "strikevote-decrypt/")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -91,3 +111,70 @@ def test_the_check_sees_every_form_of_import(tmp_path: Path, monkeypatch: pytest
         "strikevote.mail.outbox",
         "strikevote.mail.outbox.send",
     ]
+
+
+def _within(module: str, allowed: tuple[str, ...]) -> bool:
+    return any(module == a or module.startswith(f"{a}.") for a in allowed)
+
+
+@pytest.mark.parametrize("layer", sorted(MAY_IMPORT))
+def test_each_pure_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    found = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for line, module in imported_modules(path):
+            if module.split(".")[0] == "strikevote" and not _within(module, MAY_IMPORT[layer]):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}")
+    assert found == []
+
+
+def test_the_check_registry_is_a_leaf() -> None:
+    assert [m for _line, m in imported_modules(CHECKS) if m.split(".")[0] == "strikevote"] == []
+
+
+def _string_constants(path: Path) -> list[tuple[int, str]]:
+    """Every string constant of ``path``, f-string pieces included (docstrings too: a name alone in one is
+    a name spelled out)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def _source_files() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_check_name_is_spelled_once() -> None:
+    """A check is named by its ``Check`` member everywhere but in the registry, so no string equals a name."""
+    from strikevote.records.checks import Check
+
+    names = {c.value for c in Check}
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} spells {value!r}"
+        for path in _source_files()
+        if path != CHECKS
+        for line, value in _string_constants(path)
+        if value in names or value.split("[")[0] in names
+    ]
+    assert found == []
+
+
+def test_every_fiat_shamir_statement_is_built_in_one_module() -> None:
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} builds {value!r}"
+        for path in _source_files()
+        if path != STATEMENTS
+        for line, value in _string_constants(path)
+        if value.startswith(STATEMENT_TAGS)
+    ]
+    assert found == []
+
+
+def test_the_spelling_checks_are_not_vacuous(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text('x = "ballot.proofs"\ny = f"sig|{x}|"\nz = "a docstring about ballot.proofs"\n')
+    assert (1, "ballot.proofs") in _string_constants(bad)
+    assert any(v.startswith(STATEMENT_TAGS) for _line, v in _string_constants(bad))
+    assert _string_constants(CHECKS) and _string_constants(STATEMENTS)

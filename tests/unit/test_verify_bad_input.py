@@ -44,7 +44,9 @@ from strikevote.crypto.errors import InvalidScalar
 from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.verify import archive as archive_mod
-from strikevote.verify.archive import MAX_PENDING, MAX_REPORTED_BALLOTS, verify_archive
+from strikevote.verify.archive import verify_archive
+from strikevote.verify.stream import MAX_PENDING, EventStream
+from strikevote.verify.stream import MAX_REPORTED as MAX_REPORTED_BALLOTS
 
 HUGE = "9" * 5000  # over Python's 4300-digit limit for int(str)
 
@@ -412,14 +414,14 @@ def test_pending_data_objects_are_bounded(
 
     path = tamper(honest, tmp_path / "many.bel", edit)
     most = 0
-    take = archive_mod._Stream.take
+    take = EventStream.take
 
     def watched(self: Any, *args: Any, **kwargs: Any) -> bytes:
         nonlocal most
         most = max(most, len(self.pending))
         return take(self, *args, **kwargs)
 
-    monkeypatch.setattr(archive_mod._Stream, "take", watched)
+    monkeypatch.setattr(EventStream, "take", watched)
     report, facts = verify_archive(path, jobs=1)
     assert {c.name for c in report.failures} == {"archive.unreferenced"}
     assert most <= MAX_PENDING

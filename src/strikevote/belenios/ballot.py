@@ -4,7 +4,9 @@
 A ballot is ``{election_uuid, election_hash, credential, answers, signature}``.  For each homomorphic answer:
 one ciphertext per choice, a 0/1 proof per choice (``prove|φ|cred|α,β|``) and an overall proof that the number of
 ticked choices lies in [min, max] (``prove|φ|cred|α1,β1,…|Σα,Σβ|``).  The signature is a Schnorr proof of the
-credential secret over ``sig|H|`` where H = Base64Compact(SHA-256(ballot without signature)).
+credential secret over ``sig|H|`` where H = Base64Compact(SHA-256(ballot without signature)).  Every statement is
+built by :mod:`strikevote.crypto.statements`, for the prover (:func:`create_ballot`) and the verifier
+(:class:`BallotCheck`) alike.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import Any
 from strikevote.belenios.codec import check_object, decode_element, dumps, get_list, get_str, loads
 from strikevote.belenios.election import Election, Question
 from strikevote.belenios.errors import FormatError
-from strikevote.crypto import elgamal, proofs
+from strikevote.crypto import elgamal, proofs, statements
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.records.checks import Check, Failure
 
 BALLOT_FIELDS = ("election_uuid", "election_hash", "credential", "answers", "signature")
 ANSWER_FIELDS = ("choices", "individual_proofs", "overall_proof", "blank_proof")
@@ -162,28 +165,32 @@ class BallotCheck:
         self.overall = [proofs.interval_shifts(g, q.min, q.max) for q in election.questions]
         self.fingerprint = election.fingerprint
 
-    def failed_check(self, ballot: Ballot) -> str | None:
-        """None when the ballot is valid, else the name of the first failed check."""
+    def failed_check(self, ballot: Ballot) -> Failure | None:
+        """None when the ballot is valid, else its first failed check."""
+        failed = self._first_failed(ballot)
+        return None if failed is None else Failure(failed)
+
+    def _first_failed(self, ballot: Ballot) -> Check | None:
         e, g = self.election, self.group
         if ballot.election_uuid != e.uuid or ballot.election_hash != self.fingerprint:
-            return "ballot.election"
+            return Check.BALLOT_ELECTION
         if not is_canonical(ballot, g):
-            return "ballot.canonical"
+            return Check.BALLOT_CANONICAL
         unsigned = dumps(
             _unsigned_json(g, ballot.election_uuid, ballot.election_hash, ballot.credential, ballot.answers)
         )
         if ballot.signature_hash != sha256_b64(unsigned):
-            return "ballot.signature"
+            return Check.BALLOT_SIGNATURE
         if not proofs.verify_knowledge(
-            g, ballot.credential, ballot.signature, f"sig|{ballot.signature_hash}|"
+            g, ballot.credential, ballot.signature, statements.signature_prefix(ballot.signature_hash)
         ):
-            return "ballot.signature"
+            return Check.BALLOT_SIGNATURE
         if len(ballot.answers) != len(e.questions):
-            return "ballot.proofs"
-        statement = f"{self.fingerprint}|{g.encode(ballot.credential)}"
+            return Check.BALLOT_PROOFS
+        statement = statements.ballot_statement(g, self.fingerprint, ballot.credential)
         for question, answer, overall_shifts in zip(e.questions, ballot.answers, self.overall, strict=True):
             if not self._answer_ok(question, answer, overall_shifts, statement):
-                return "ballot.proofs"
+                return Check.BALLOT_PROOFS
         return None
 
     def _answer_ok(self, q: Question, a: Answer, overall_shifts: list[Any], statement: str) -> bool:
@@ -194,9 +201,7 @@ class BallotCheck:
         for ct, ps in zip(a.choices, a.individual_proofs, strict=True):
             if not proofs.verify_disjunction(g, y, self.zero_one, statement, ps, ct):
                 return False
-        overall_statement = (
-            statement + "|" + ",".join(f"{g.encode(c.alpha)},{g.encode(c.beta)}" for c in a.choices)
-        )
+        overall_statement = statements.overall_statement(g, statement, a.choices)
         total = elgamal.product(g, a.choices)
         return proofs.verify_disjunction(g, y, overall_shifts, overall_statement, a.overall_proof, total)
 
@@ -212,7 +217,7 @@ def create_ballot(
     if len(choices) != len(election.questions):
         raise ValueError("one choice list per question")
     credential = g.g_pow_secret(secret)
-    statement = f"{election.fingerprint}|{g.encode(credential)}"
+    statement = statements.ballot_statement(g, election.fingerprint, credential)
     zero_one = proofs.interval_shifts(g, 0, 1)
     answers = []
     for q, m in zip(election.questions, choices, strict=True):
@@ -224,7 +229,7 @@ def create_ballot(
             tuple(proofs.prove_disjunction(g, y, zero_one, statement, x, r, ct, rng))
             for x, r, ct in zip(m, rs, cts, strict=True)
         )
-        overall_statement = statement + "|" + ",".join(f"{g.encode(c.alpha)},{g.encode(c.beta)}" for c in cts)
+        overall_statement = statements.overall_statement(g, statement, cts)
         overall = tuple(
             proofs.prove_disjunction(
                 g,
@@ -240,7 +245,7 @@ def create_ballot(
         answers.append(Answer(cts, individual, overall))
     unsigned = _unsigned_json(g, election.uuid, election.fingerprint, credential, answers)
     signature_hash = sha256_b64(dumps(unsigned))
-    signature = proofs.prove_knowledge(g, secret, f"sig|{signature_hash}|", rng)
+    signature = proofs.prove_knowledge(g, secret, statements.signature_prefix(signature_hash), rng)
     unsigned["signature"] = {"hash": signature_hash, "proof": proof_json(signature)}
     return Ballot(
         election.uuid,

@@ -23,5 +23,9 @@ class ArchiveError(BeleniosError):
     """An archive cannot be read at all (not a tar, truncated, bad header)."""
 
 
+class CombinationError(BeleniosError):
+    """Not enough (or inconsistent) partial decryptions to decrypt: the tally cannot be combined yet."""
+
+
 class UnreadableError(FormatError):
     """A record cannot be interpreted at all: JSON syntax error, unknown group, unsupported version."""

@@ -28,7 +28,6 @@ from strikevote.belenios.trustees import (
     parse_cert_keys,
     parse_coefexps,
     pedersen_failures,
-    sigmsg_prefix,
     sign,
 )
 from strikevote.crypto import channel, proofs, threshold
@@ -37,6 +36,7 @@ from strikevote.crypto.errors import ThresholdError
 from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import reduce_hex, sha256_hex
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import sigmsg_prefix
 
 __all__ = ["make_single"]
 
@@ -195,7 +195,7 @@ def assemble_pedersen(
     )
     failures = pedersen_failures(group, pedersen)
     if failures:
-        raise ThresholdError(f"the threshold key does not verify: {', '.join(failures)}")
+        raise ThresholdError(f"the threshold key does not verify: {', '.join(f.name for f in failures)}")
     return pedersen
 
 

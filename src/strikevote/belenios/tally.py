@@ -22,14 +22,15 @@ from strikevote.belenios.codec import (
     loads,
 )
 from strikevote.belenios.election import Election
-from strikevote.belenios.errors import FormatError
+from strikevote.belenios.errors import CombinationError, FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
-from strikevote.crypto import elgamal, proofs, threshold
+from strikevote.crypto import elgamal, proofs, statements, threshold
 from strikevote.crypto.dlog import discrete_log
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.records.checks import Check, Failure
 
 EncryptedTally = list[list[Ciphertext[Any]]]
 # Belenios writes a weight above 2^30 - 1 as a JSON string (``json_of_weight`` in ``src/lib/core/common.ml``) and
@@ -156,7 +157,8 @@ def parse_owned(raw: str, where: str = "owned_partial_decryption") -> tuple[int,
 
 
 def decrypt_prefix(election: Election, public: Any) -> str:
-    return f"decrypt|{election.fingerprint}|{election.group.encode(public)}|"
+    """:func:`strikevote.crypto.statements.decrypt_prefix` in ``election``."""
+    return statements.decrypt_prefix(election.group, election.fingerprint, public)
 
 
 def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Randomness) -> PartialDecryption:
@@ -168,18 +170,20 @@ def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Rando
     return PartialDecryption(factors, prfs)
 
 
-def check_factor(election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption) -> bool:
+def check_factor(
+    election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption
+) -> Failure | None:
+    """Belenios ``check_factor``: every factor's Chaum–Pedersen proof (``decryption.partial``); None when all
+    verify."""
     g = election.group
     prefix = decrypt_prefix(election, public)
-    return all(
+    if all(
         proofs.verify_equal_logs(g, public, c.alpha, f, p, prefix)
         for row_c, row_f, row_p in zip(tally, pd.factors, pd.proofs, strict=True)
         for c, f, p in zip(row_c, row_f, row_p, strict=True)
-    )
-
-
-class CombinationError(Exception):
-    """Not enough (or inconsistent) partial decryptions to decrypt."""
+    ):
+        return None
+    return Failure(Check.DECRYPTION_PARTIAL, "invalid decryption proof")
 
 
 def combine(
@@ -230,14 +234,16 @@ def decrypt_result(
 
 def check_result(
     election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]
-) -> bool:
-    """Belenios ``check_result``: g^result = β / F for every entry."""
+) -> Failure | None:
+    """Belenios ``check_result``: g^result = β / F for every entry (``result.result``); None when it holds."""
     g = election.group
-    return all(
+    if all(
         g.eq(g.g_pow(m), g.div(c.beta, f))
         for rc, rf, rm in zip(tally, factors, result, strict=True)
         for c, f, m in zip(rc, rf, rm, strict=True)
-    )
+    ):
+        return None
+    return Failure(Check.RESULT_RESULT, "the published result does not decrypt the encrypted tally")
 
 
 def result_json(result: list[list[int]]) -> str:

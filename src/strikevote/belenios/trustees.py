@@ -18,10 +18,12 @@ from typing import Any
 from strikevote.belenios.ballot import parse_proof, proof_json
 from strikevote.belenios.codec import check_object, decode_element, dumps, get_int, get_list, get_str, loads
 from strikevote.belenios.errors import FormatError
-from strikevote.crypto import proofs, threshold
+from strikevote.crypto import proofs, statements, threshold
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import pok_prefix, sigmsg_prefix
+from strikevote.records.checks import Check, Failure
 
 PUBLIC_KEY_FIELDS = ("pok", "public_key", "signature", "name")
 THRESHOLD_FIELDS = ("threshold", "certs", "coefexps", "signatures", "verification_keys")
@@ -78,21 +80,12 @@ class Pedersen:
 TrusteeKind = Single | Pedersen
 
 
-# --- prefixes (FORMATS.md §10) ----------------------------------------------------------------------------------
-
-
-def pok_prefix(group: Group[Any], public_key: Any) -> str:
-    return f"pok|{group.name}|{group.encode(public_key)}|"
-
-
-def sigmsg_prefix(message: str) -> str:
-    return f"sigmsg|{message}|"
+# --- the polynomial signature's message (its statement: strikevote.crypto.statements) ----------------------------
 
 
 def certs_sig_message(group: Group[Any], certs: Sequence[SignedMessage], coefexps: Sequence[Any]) -> str:
-    return "certs_sig|" + dumps(
-        {"certs": [c.to_json() for c in certs], "coefexps": [group.encode(a) for a in coefexps]}
-    )
+    """:func:`strikevote.crypto.statements.certs_sig_message` of these certificates and group elements."""
+    return statements.certs_sig_message([c.to_json() for c in certs], [group.encode(a) for a in coefexps])
 
 
 # --- parsing ----------------------------------------------------------------------------------------------------
@@ -210,16 +203,19 @@ def trustees_json(group: Group[Any], trustees: Sequence[TrusteeKind]) -> str:
 # --- checking (Belenios ``check_single``/``check_pedersen``) -----------------------------------------------------
 
 
-def check_single(group: Group[Any], key: TrusteePublicKey) -> bool:
-    return proofs.verify_knowledge(group, key.public_key, key.pok, pok_prefix(group, key.public_key))
+def check_single(group: Group[Any], key: TrusteePublicKey) -> Failure | None:
+    """The key's proof of knowledge of its secret (``trustees.single-pok``); None when it verifies."""
+    if proofs.verify_knowledge(group, key.public_key, key.pok, pok_prefix(group, key.public_key)):
+        return None
+    return Failure(Check.TRUSTEES_SINGLE_POK, "invalid proof of knowledge")
 
 
-def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
-    """The names of the failed checks of a Pedersen group (empty when valid)."""
-    failed: list[str] = []
+def pedersen_failures(group: Group[Any], p: Pedersen) -> list[Failure]:
+    """The failed checks of a Pedersen group (empty when valid), indexed by trustee (1-based)."""
+    failed: list[Failure] = []
     n = len(p.certs)
     if pedersen_dialect(p) is None:
-        failed.append("trustees.pedersen-dialect")
+        failed.append(Failure(Check.TRUSTEES_PEDERSEN_DIALECT))
     for i, (cert, keys) in enumerate(zip(p.certs, p.cert_keys, strict=True)):
         context_ok = keys.context is None or keys.context == {
             "group": group.name,
@@ -230,27 +226,27 @@ def pedersen_failures(group: Group[Any], p: Pedersen) -> list[str]:
         if not context_ok or not proofs.verify_knowledge(
             group, keys.verification, cert.signature, sigmsg_prefix(cert.message)
         ):
-            failed.append(f"trustees.pedersen-cert[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_CERT, item=i + 1))
     for i, (c, keys) in enumerate(zip(p.coefexps, p.cert_keys, strict=True)):
         if not proofs.verify_knowledge(group, keys.verification, c.signature, sigmsg_prefix(c.message)):
-            failed.append(f"trustees.pedersen-coefexps[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_COEFEXPS, item=i + 1))
     if any(len(v) != p.threshold for v in p.coefexp_values):
-        failed.append("trustees.pedersen-threshold")
+        failed.append(Failure(Check.TRUSTEES_PEDERSEN_THRESHOLD))
         return failed
     if p.signatures is not None:
         for i, (s, keys, values) in enumerate(zip(p.signatures, p.cert_keys, p.coefexp_values, strict=True)):
             message = certs_sig_message(group, p.certs, values)
             if not proofs.verify_knowledge(group, keys.verification, s, sigmsg_prefix(message)):
-                failed.append(f"trustees.pedersen-signature[{i + 1}]")
+                failed.append(Failure(Check.TRUSTEES_PEDERSEN_SIGNATURE, item=i + 1))
     computed = threshold.verification_keys(group, p.coefexp_values)
     for i, (vk, expected, keys) in enumerate(zip(p.verification_keys, computed, p.cert_keys, strict=True)):
-        ok = check_single(group, vk) and group.eq(vk.public_key, expected)
+        ok = check_single(group, vk) is None and group.eq(vk.public_key, expected)
         if ok and vk.signature is not None:
             ok = proofs.verify_knowledge(
                 group, keys.verification, vk.signature, sigmsg_prefix(group.encode(expected))
             )
         if not ok:
-            failed.append(f"trustees.pedersen-verification-key[{i + 1}]")
+            failed.append(Failure(Check.TRUSTEES_PEDERSEN_VERIFICATION_KEY, item=i + 1))
     return failed
 
 

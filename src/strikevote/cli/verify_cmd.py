@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from strikevote.belenios.errors import ArchiveError, FormatError, UnreadableError
 from strikevote.crypto.errors import CryptoError
+from strikevote.records.checks import Check
 from strikevote.verify.checks import Report
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -132,7 +133,7 @@ def _run(
     for lid, fp in sorted(fps.items()):
         got = facts.credentials_fingerprint
         report.check(
-            "credentials.fingerprint",
+            Check.CREDENTIALS_FINGERPRINT,
             got == fp,
             f"{lid}: credential fingerprint {got} " + ("is the one given" if got == fp else f"is not {fp}"),
         )

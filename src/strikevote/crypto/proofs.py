@@ -2,7 +2,7 @@
 
 Every proof is ``{challenge c, response r}`` with ``r = w − x·c mod q``; a verifier recomputes the commitment
 ``A = g^r · X^c`` and compares ``c`` with the oracle ``G.hash(prefix, commitments)``.  The prefixes are built by
-the callers exactly as the specification writes them (FORMATS.md §10):
+:mod:`strikevote.crypto.statements`, exactly as the specification writes them (FORMATS.md §10):
 
 * :func:`prove_knowledge` / :func:`verify_knowledge` — Schnorr proof of knowledge of ``x = log_g X``:
   trustee ``pok|G|X|``, ballot signature ``sig|hash|``, PKI ``sigmsg|message|`` (§"Signatures", §"Trustees").
@@ -21,6 +21,7 @@ from typing import Any
 from strikevote.crypto.elgamal import Ciphertext
 from strikevote.crypto.group import Group
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import interval_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,6 @@ def interval_shifts(group: Group[Any], lo: int, hi: int) -> list[Any]:
     return [group.g_pow(-(lo + i) % group.q) for i in range(hi - lo + 1)]
 
 
-def disjunction_prefix(statement: str, group: Group[Any], ct: Ciphertext[Any]) -> str:
-    return f"prove|{statement}|{group.encode(ct.alpha)},{group.encode(ct.beta)}|"
-
-
 def prove_disjunction(
     group: Group[Any],
     y: Any,
@@ -102,7 +99,7 @@ def prove_disjunction(
     w = group.random_scalar(rng)
     commitments[2 * true_index] = group.g_pow_secret(w)
     commitments[2 * true_index + 1] = group.pow_secret(y, w)
-    c = (group.hash(disjunction_prefix(statement, group, ct), commitments) - total) % q
+    c = (group.hash(interval_prefix(group, statement, ct), commitments) - total) % q
     proofs[true_index] = Proof(c, (w - r * c) % q)
     return [p for p in proofs if p is not None]
 
@@ -125,4 +122,4 @@ def verify_disjunction(
         commitments.append(group.g_pow2(r, ct.alpha, c))
         commitments.append(group.pow2(y, r, group.mul(ct.beta, shift), c))
         total += c
-    return group.hash(disjunction_prefix(statement, group, ct), commitments) == total % group.q
+    return group.hash(interval_prefix(group, statement, ct), commitments) == total % group.q

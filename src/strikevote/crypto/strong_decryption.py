@@ -9,8 +9,8 @@ attack of Bernhard, Pereira and Warinschi, 2012).  Here the challenge hashes
     ``strikevote-decrypt/1|group|g|X|α|F|φ|trustee|`` followed by the commitments ``A = g^w, B = α^w``,
 
 so the proof is bound to the one ciphertext and factor it speaks of, in one election (fingerprint φ), for one
-trustee.  :func:`statement_prefix` is the single place the statement is built: the prover and the verifier both
-call it.  The Belenios proof is still produced alongside (belenios-tool reads only that one).
+trustee.  :func:`strikevote.crypto.statements.strong_decrypt_prefix` is the single place the statement is
+built: the prover and the verifier both call it.  The Belenios proof is still produced alongside (belenios-tool reads only that one).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from typing import Any
 from strikevote.crypto.group import Group
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import Randomness
-
-DOMAIN = "strikevote-decrypt/1"
+from strikevote.crypto.statements import strong_decrypt_prefix
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,7 @@ class Statement:
 
 
 def statement_prefix(st: Statement) -> str:
-    g = st.group
-    return (
-        f"{DOMAIN}|{g.name}|{g.encode(g.g)}|{g.encode(st.public)}|{g.encode(st.alpha)}|"
-        f"{g.encode(st.factor)}|{st.fingerprint}|{st.trustee}|"
-    )
+    return strong_decrypt_prefix(st.group, st.public, st.alpha, st.factor, st.fingerprint, st.trustee)
 
 
 def prove(st: Statement, x: int, rng: Randomness) -> Proof:

@@ -10,7 +10,8 @@ here. Pure: imports the standard library, :mod:`strikevote.crypto`, :mod:`strike
 Modules: :mod:`~strikevote.records.vote`, :mod:`~strikevote.records.result`,
 :mod:`~strikevote.records.announcement`, :mod:`~strikevote.records.commitment`,
 :mod:`~strikevote.records.numbers`, :mod:`~strikevote.records.errors` and the codecs' field readers,
-:mod:`~strikevote.records.fields`.
+:mod:`~strikevote.records.fields`; the verifier's check names and its one failure type,
+:mod:`~strikevote.records.checks` (a leaf the protocol layer may import too).
 """
 
 from strikevote.records.errors import RecordError

@@ -29,6 +29,7 @@ from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
 from strikevote.db.engine import begin_write
 from strikevote.mail.outbox import queue_confirmation
+from strikevote.records.checks import Check
 from strikevote.services.board import Board
 from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import BallotRejected, NotFound
@@ -76,10 +77,10 @@ def verify_ballot(election_json: str, raw: str) -> Verified:
     except FormatError as exc:
         raise BallotRejected("invalid", str(exc)) from None
     failed = checker.failed_check(ballot)
-    if failed == "ballot.election":
+    if failed is not None and failed.check is Check.BALLOT_ELECTION:
         raise BallotRejected("wrong-election", "the ballot was made for another election")
     if failed is not None:
-        raise BallotRejected("invalid", f"failed {failed}")
+        raise BallotRejected("invalid", f"failed {failed.name}")
     return Verified(raw, ballot.tracker, checker.group.encode(ballot.credential), ballot.election_uuid)
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
-    CombinationError,
     PartialDecryption,
     combine,
     decrypt_result,

@@ -33,13 +33,13 @@ from strikevote.belenios.trustees import (
     combined_public_key,
     parse_public_key,
     parse_signed,
-    sigmsg_prefix,
     trustees_json,
 )
 from strikevote.crypto import proofs, threshold
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import sigmsg_prefix
 from strikevote.db import models
 from strikevote.records.commitment import election_description, vote_commitment
 from strikevote.services.board import Board, export_archive, last_event_type, payloads
@@ -209,7 +209,7 @@ def _import_verification_key(
     ck = parse_cert_keys(g, certs[t.index - 1].message, "certificate")
     if not (
         g.eq(vk.public_key, expected)
-        and check_single(g, vk)
+        and check_single(g, vk) is None
         and vk.signature is not None
         and proofs.verify_knowledge(g, ck.verification, vk.signature, sigmsg_prefix(g.encode(expected)))
     ):
@@ -274,7 +274,7 @@ def store_partial_decryption(
     except (FormatError, CryptoError) as exc:
         raise TrusteeError(str(exc)) from None
     vk = parse_public_key(g, loads(t.verification_key, "vk"), "vk").public_key
-    if not check_factor(election, tally, vk, pd):
+    if check_factor(election, tally, vk, pd) is not None:
         raise TrusteeError(f"{where}: trustee {owner}'s decryption proof for local {el.local_id} is invalid")
     if failed_entries(election, tally, vk, owner, pd, sp):
         raise TrusteeError(f"{where}: trustee {owner}'s strong proof for local {el.local_id} is invalid")

@@ -34,13 +34,13 @@ from strikevote.belenios.trustees import (
     decryption_keys,
     parse_coefexps,
     parse_signed,
-    sigmsg_prefix,
 )
 from strikevote.crypto import proofs
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.group import Group
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
+from strikevote.crypto.statements import sigmsg_prefix
 from strikevote.trustee.errors import TrusteeFileError, TrusteeRefusal
 from strikevote.trustee.keyfile import TrusteeKey
 from strikevote.trustee.messages import Export, Message, parse_polynomial, polynomial_json

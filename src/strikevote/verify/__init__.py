@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from strikevote.verify.archive import ArchiveFacts, verify_archive
-    from strikevote.verify.checks import Check, Report
+    from strikevote.verify.checks import Outcome, Report
 
-__all__ = ["ArchiveFacts", "Check", "Report", "verify_archive"]
-_HOME = {"ArchiveFacts": "archive", "verify_archive": "archive", "Check": "checks", "Report": "checks"}
+__all__ = ["ArchiveFacts", "Outcome", "Report", "verify_archive"]
+_HOME = {"ArchiveFacts": "archive", "verify_archive": "archive", "Outcome": "checks", "Report": "checks"}
 
 
 def __getattr__(name: str) -> Any:

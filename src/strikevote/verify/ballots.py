@@ -23,6 +23,7 @@ from strikevote.belenios.errors import FormatError
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.hashing import sha256_b64
+from strikevote.records.checks import Check, Failure
 
 CHUNK = 64
 
@@ -32,8 +33,7 @@ class CheckedBallot:
     index: int
     tracker: str
     credential: str | None
-    failed: str | None
-    detail: str
+    failed: Failure | None
     choices: tuple[tuple[tuple[Any, Any], ...], ...]
 
 
@@ -53,12 +53,16 @@ def check_one(checker: BallotCheck, index: int, raw: bytes) -> CheckedBallot:
         ballot = parse_ballot(g, raw.decode("utf-8"), where)
     except UnicodeDecodeError as exc:
         return CheckedBallot(
-            index, tracker, None, "ballot.format", f"{where}: not valid UTF-8 (byte {exc.start})", ()
+            index,
+            tracker,
+            None,
+            Failure(Check.BALLOT_FORMAT, f"{where}: not valid UTF-8 (byte {exc.start})"),
+            (),
         )
     except (FormatError, CryptoError, ValueError) as exc:  # ValueError: a last resort, never seen so far
-        return CheckedBallot(index, tracker, None, "ballot.format", str(exc), ())
+        return CheckedBallot(index, tracker, None, Failure(Check.BALLOT_FORMAT, str(exc)), ())
     failed = checker.failed_check(ballot)
-    return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, "", ciphertext_pairs(ballot))
+    return CheckedBallot(index, tracker, g.encode(ballot.credential), failed, ciphertext_pairs(ballot))
 
 
 def ciphertext_pairs(ballot: Ballot) -> tuple[tuple[tuple[Any, Any], ...], ...]:

@@ -26,6 +26,7 @@ from strikevote.belenios.strong_proofs import failed_entries, parse_document
 from strikevote.belenios.trustees import decryption_keys
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.hashing import sha256_b64
+from strikevote.records.checks import Check
 from strikevote.records.commitment import election_description, vote_commitment
 from strikevote.records.errors import RecordError
 from strikevote.records.vote import ElectionEntry, LocalTerms, VoteRecord
@@ -122,7 +123,7 @@ def verify_bundle(
 def _check_extra_files(report: Report, path: Path) -> None:
     strays = extra_files(path)
     report.check(
-        "bundle.extra-files",
+        Check.BUNDLE_EXTRA_FILES,
         not strays,
         f"the directory holds files beyond the bundle's items: {', '.join(strays)}"
         if strays
@@ -135,7 +136,7 @@ def _decode_vote(report: Report, doc: Any) -> VoteRecord | None:
     try:
         return VoteRecord.from_json(doc, "vote.json")
     except RecordError as exc:
-        report.fail("bundle.definition", f"{exc} (nothing more can be checked against it)")
+        report.fail(Check.BUNDLE_DEFINITION, f"{exc} (nothing more can be checked against it)")
         return None
 
 
@@ -144,7 +145,7 @@ def _verify_local(bundle: _Bundle, entry: ElectionEntry) -> None:
     report, lid = bundle.report, entry.local
     archive = bundle.path / "locals" / f"{lid}.bel"
     if not archive.exists():
-        report.fail("bundle.archive", f"local {lid}: {archive.name} is missing")
+        report.fail(Check.BUNDLE_ARCHIVE, f"local {lid}: {archive.name} is missing")
         return
     sub, facts = verify_archive(archive, jobs=bundle.jobs, revote_policy=bundle.vote.terms.revote)
     report.extend(sub, prefix=f"{lid}/")
@@ -152,16 +153,16 @@ def _verify_local(bundle: _Bundle, entry: ElectionEntry) -> None:
     if el is None:
         return
     report.check(
-        "bundle.election",
+        Check.BUNDLE_ELECTION,
         el.uuid == entry.uuid and el.fingerprint == entry.fingerprint,
         f"local {lid}: archive election {el.uuid} matches vote.json",
     )
     local = bundle.vote.terms.local(lid)
     if local is None:
-        report.fail("bundle.definition", f"local {lid} has an election but is not defined in vote.json")
+        report.fail(Check.BUNDLE_DEFINITION, f"local {lid} has an election but is not defined in vote.json")
         return
     report.check(
-        "bundle.definition",
+        Check.BUNDLE_DEFINITION,
         definition_matches(bundle.vote, local, el),
         f"local {lid}: the election's name, group and yes/no question are vote.json's",
     )
@@ -177,13 +178,13 @@ def _check_credentials(bundle: _Bundle, entry: ElectionEntry, facts: ArchiveFact
     """One credential per eligible member, and the credential fingerprint vote.json (and the caller) give."""
     report, lid = bundle.report, entry.local
     report.check(
-        "bundle.credentials",
+        Check.BUNDLE_CREDENTIALS,
         facts.credentials == entry.eligible,
         f"local {lid}: {facts.credentials} credentials for {entry.eligible} eligible members",
     )
     fp, published_fp = facts.credentials_fingerprint, entry.credentials_fingerprint
     report.check(
-        "bundle.credentials-fingerprint",
+        Check.BUNDLE_CREDENTIALS_FINGERPRINT,
         fp is not None and fp == published_fp,
         f"local {lid}: the archive's credential list has fingerprint {fp}"
         + ("" if fp == published_fp else f", vote.json says {published_fp}"),
@@ -191,7 +192,7 @@ def _check_credentials(bundle: _Bundle, entry: ElectionEntry, facts: ArchiveFact
     if lid in bundle.wanted:
         given = bundle.wanted.pop(lid)
         report.check(
-            "credentials.fingerprint",
+            Check.CREDENTIALS_FINGERPRINT,
             fp == given,
             f"local {lid}: credential fingerprint {fp} "
             + ("is the one given" if fp == given else f"is not the one given ({given})"),
@@ -205,14 +206,14 @@ def _check_published_counts(
     report, lid, eligible = bundle.report, entry.local, entry.eligible
     pub = bundle.published_local(lid)
     if pub is None:
-        report.fail("result.locals", f"local {lid} is missing from result.json")
+        report.fail(Check.RESULT_LOCALS, f"local {lid} is missing from result.json")
     if facts.result is None:
-        report.fail("result.locals", f"local {lid}: the archive has no decrypted result")
+        report.fail(Check.RESULT_LOCALS, f"local {lid}: the archive has no decrypted result")
         return None
     yes, no = facts.result[0][0], facts.result[0][1]
     if pub is not None:
         report.check(
-            "result.locals",
+            Check.RESULT_LOCALS,
             (pub.get("yes"), pub.get("no"), pub.get("ballots"), pub.get("eligible"))
             == (yes, no, yes + no, eligible),
             f"local {lid}: result.json {pub.get('yes')}/{pub.get('no')} = decrypted {yes}/{no}, eligible {eligible}",
@@ -220,12 +221,12 @@ def _check_published_counts(
     try:
         count = LocalCount(lid, local.name, local.delegates, eligible, yes, no)
     except ValueError as exc:
-        report.fail("bundle.definition", f"local {lid}: {exc}")
+        report.fail(Check.BUNDLE_DEFINITION, f"local {lid}: {exc}")
         return None
     if pub is not None:
         turnout = pub.get("turnout")
         ok_turnout = isinstance(turnout, float | int) and abs(turnout - float(count.turnout)) < 1e-6
-        report.check("result.turnout", ok_turnout, f"local {lid}: turnout")
+        report.check(Check.RESULT_TURNOUT, ok_turnout, f"local {lid}: turnout")
     return count
 
 
@@ -234,25 +235,25 @@ def _check_coverage(bundle: _Bundle, elections: tuple[ElectionEntry, ...]) -> No
     report = bundle.report
     for lid in sorted(bundle.wanted):
         report.fail(
-            "credentials.fingerprint", f"a fingerprint was given for local {lid}, which has no archive"
+            Check.CREDENTIALS_FINGERPRINT, f"a fingerprint was given for local {lid}, which has no archive"
         )
     listed = {e.local for e in elections}
     raw = bundle.published.get("locals")
     published = {x.get("id") for x in raw if isinstance(x, dict)} if isinstance(raw, list) else set()
     extra = published - listed
     report.check(
-        "result.locals",
+        Check.RESULT_LOCALS,
         not extra,
         f"no local in result.json without an archive {sorted(map(str, extra)) or ''}",
     )
     undefined = {x.id for x in bundle.vote.terms.locals} - listed
     report.check(
-        "bundle.definition",
+        Check.BUNDLE_DEFINITION,
         not undefined,
         f"every local in vote.json has an election {sorted(map(str, undefined)) or ''}",
     )
     report.check(
-        "bundle.trustees",
+        Check.BUNDLE_TRUSTEES,
         bundle.trustees_seen == {bundle.vote.trustees_fingerprint},
         "every local election shares the trustees named in vote.json",
     )
@@ -265,15 +266,15 @@ def _check_report_html(report: Report, path: Path, result: dict[str, Any]) -> No
         text = read_regular_text(page)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc})"
-        report.fail("bundle.report", f"report.html {reason}")
+        report.fail(Check.BUNDLE_REPORT, f"report.html {reason}")
         return
     match = _ANNOUNCEMENT_RE.search(text)
     if match is None:
-        report.fail("bundle.report", "report.html has no announcement paragraph")
+        report.fail(Check.BUNDLE_REPORT, "report.html has no announcement paragraph")
         return
     shown, announced = html.unescape(match.group(1)), result.get("announcement")
     report.check(
-        "bundle.report",
+        Check.BUNDLE_REPORT,
         shown == announced,
         "report.html announces the result"
         if shown == announced
@@ -292,19 +293,19 @@ def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: Arch
         raw = proofs_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if facts.partials:
-            report.fail("bundle.proofs", f"local {lid}: {name} is missing (strong decryption proofs)")
+            report.fail(Check.BUNDLE_PROOFS, f"local {lid}: {name} is missing (strong decryption proofs)")
         return
     except (OSError, UnicodeDecodeError) as exc:
-        report.fail("bundle.proofs", f"local {lid}: {name} cannot be read ({exc})")
+        report.fail(Check.BUNDLE_PROOFS, f"local {lid}: {name} cannot be read ({exc})")
         return
     try:
         by_owner = parse_document(el, raw, name)
     except (FormatError, CryptoError) as exc:
-        report.fail("bundle.proofs", f"local {lid}: {exc}")
+        report.fail(Check.BUNDLE_PROOFS, f"local {lid}: {exc}")
         return
     extra = sorted(set(by_owner) - set(facts.partials))
     report.check(
-        "bundle.proofs",
+        Check.BUNDLE_PROOFS,
         not extra,
         f"local {lid}: {name} proves the archive's partial decryptions"
         + (f" (and trustees {extra}, who published none)" if extra else ""),
@@ -313,11 +314,11 @@ def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: Arch
     for owner, pd in sorted(facts.partials.items()):
         sp = by_owner.get(owner)
         if sp is None:
-            report.fail("decryption.strong-proof", f"local {lid}: trustee {owner} has no strong proof")
+            report.fail(Check.DECRYPTION_STRONG_PROOF, f"local {lid}: trustee {owner} has no strong proof")
             continue
         bad = failed_entries(el, tally, keys[owner], owner, pd, sp)
         report.check(
-            "decryption.strong-proof",
+            Check.DECRYPTION_STRONG_PROOF,
             not bad,
             f"local {lid}: trustee {owner}'s factors proven for this tally's ciphertexts"
             if not bad

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from strikevote.records.checks import Check
 from strikevote.records.result import build_result
 from strikevote.records.vote import VoteRecord
 from strikevote.rules import LocalCount, evaluate, load_rule
@@ -72,23 +73,23 @@ def check_result(
     popular = _obj(published.get("popular"))
     tot_yes, tot_no = sum(c.yes for c in counts), sum(c.no for c in counts)
     report.check(
-        "result.popular",
+        Check.RESULT_POPULAR,
         (popular.get("yes"), popular.get("no"), popular.get("ballots"))
         == (tot_yes, tot_no, tot_yes + tot_no),
         f"union-wide {tot_yes} yes, {tot_no} no",
     )
     if not counts:
-        report.fail("result.field", "no local could be counted, so result.json cannot be rebuilt")
+        report.fail(Check.RESULT_FIELD, "no local could be counted, so result.json cannot be rebuilt")
         return None
     evaluation = evaluate(load_rule(vote.terms.rule), counts)  # vote.json's rule: checked when decoded
     delegates = _obj(published.get("delegates"))
     report.check(
-        "result.rule",
+        Check.RESULT_RULE,
         evaluation.passed == published.get("passed"),
         f"rule {evaluation.rule} re-evaluated: {'passed' if evaluation.passed else 'failed'}",
     )
     report.check(
-        "result.delegates",
+        Check.RESULT_DELEGATES,
         (delegates.get("yes"), delegates.get("no"))
         == (evaluation.delegates["yes"], evaluation.delegates["no"]),
         f"delegates {evaluation.delegates['yes']}–{evaluation.delegates['no']}",
@@ -101,12 +102,12 @@ def check_result(
     expected["closed_at"] = published.get("closed_at")  # not recomputable: checked by _closed_at
     diffs = diff_documents(expected, published)
     for line in diffs[:_MAX_DIFFS]:
-        report.fail("result.field", f"result.json {line}")
+        report.fail(Check.RESULT_FIELD, f"result.json {line}")
     if len(diffs) > _MAX_DIFFS:
-        report.fail("result.field", f"result.json: {len(diffs) - _MAX_DIFFS} more differences")
+        report.fail(Check.RESULT_FIELD, f"result.json: {len(diffs) - _MAX_DIFFS} more differences")
     if not diffs:
         report.check(
-            "result.field",
+            Check.RESULT_FIELD,
             True,
             "result.json equals, field by field, the record rebuilt from the archives, vote.json and the rule",
         )
@@ -126,12 +127,12 @@ def _closed_at(report: Report, vote: VoteRecord, published: dict[str, Any]) -> d
         closed = None
     if closed is None or closed.tzinfo is None:
         report.fail(
-            "result.field",
+            Check.RESULT_FIELD,
             f"closed_at: expected an ISO 8601 date and time with its offset, found {show(value)}",
         )
         return None
     opens = vote.terms.window.opens
     if closed < opens:
-        report.fail("result.field", f"closed_at: {value} is before the voting window opened ({opens})")
+        report.fail(Check.RESULT_FIELD, f"closed_at: {value} is before the voting window opened ({opens})")
         return None
     return closed
