@@ -2,7 +2,7 @@
 (DESIGN.md §9, issue 8: HTTP ≥ 70 % of the in-process rate with PostgreSQL and 2 workers, p99 ≤ 500 ms).
 
     .venv/bin/python bench/serve.py [--ballots 2000] [--db sqlite,postgresql] [--workers 1,2] [--clients 50]
-                                    [--jobs 2] [--preset iatse-2021] [--group Ed25519]
+                                    [--client threads|httpx] [--jobs 2] [--preset iatse-2021] [--group Ed25519]
 
 For each database a vote is set up once through the services (as ``bench/ballotbox.py`` does: the preset's 13
 locals, 2-of-3 key ceremony, credentials) and N ballots for distinct members are encrypted in advance.  The
@@ -11,8 +11,8 @@ casts exactly the same ballots into exactly the same vote:
 
 * **in-process**: ``ballotbox.cast`` from ``--jobs`` client processes at once (each with its own connection
   pool): the ballot box without HTTP, as ``bench/ballotbox.py``'s "cast from N concurrent clients";
-* **HTTP, W workers**: ``strikevote serve --workers W`` and ``--clients`` concurrent HTTP clients (one asyncio
-  process, httpx) POSTing the raw ballots to ``/api/v1/votes/{vote}/ballots``; a ballot counts when the answer
+* **HTTP, W workers**: ``strikevote serve --workers W`` and ``--clients`` concurrent HTTP clients (threads,
+  each with one keep-alive ``http.client`` connection; ``--client httpx`` for one asyncio httpx process) POSTing the raw ballots to ``/api/v1/votes/{vote}/ballots``; a ballot counts when the answer
   is 201 (verified and committed).  Latency is per request, from send to the complete answer.
 
 Printed: ballots/s of each mode, p50/p95/p99 latency, the HTTP/in-process ratio and the load other processes
@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,12 +173,71 @@ def _start(url: str, workers: int, work: Path) -> tuple[subprocess.Popen[bytes],
     sys.exit("serve did not start within 120 s")
 
 
-async def _post_all(
+def _post_all_threads(
     base: str, vote_id: str, raws: list[str], clients: int
 ) -> tuple[int, list[float], dict[int, int]]:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    """``clients`` threads, each with one keep-alive ``http.client`` connection: the client costs well under
+    a millisecond of CPU per request, so what is measured is the server (httpx's asyncio client spent 7–8 ms
+    of CPU per request and was itself the bottleneck on 2 cores)."""
+    work: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     for r in raws:
-        queue.put_nowait(r.encode())
+        work.put(r.encode())
+    host, port = base.removeprefix("http://").split(":")
+    path = f"/api/v1/votes/{vote_id}/ballots"
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+        mine: list[float] = []
+        codes: dict[int, int] = {}
+        try:
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                t0 = time.perf_counter()
+                code = 0
+                for _attempt in range(3):
+                    try:
+                        conn.request("POST", path, body, {"content-type": "application/json"})
+                        resp = conn.getresponse()
+                        resp.read()
+                    except (OSError, http.client.HTTPException):
+                        # a keep-alive connection closed under us: send again (an identical re-send of a
+                        # ballot already committed is answered with its receipt, so nothing is cast twice)
+                        codes[-1] = codes.get(-1, 0) + 1
+                        conn.close()
+                        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+                        continue
+                    code = resp.status
+                    break
+                mine.append(time.perf_counter() - t0)
+                codes[code] = codes.get(code, 0) + 1
+        finally:
+            conn.close()
+            with lock:
+                latencies.extend(mine)
+                for k, v in codes.items():
+                    statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return statuses.get(201, 0), latencies, statuses
+
+
+async def _post_all_httpx(
+    base: str, vote_id: str, raws: list[str], clients: int
+) -> tuple[int, list[float], dict[int, int]]:
+    """The same load from one asyncio process with httpx (``--client httpx``), kept for comparison."""
+    pending: asyncio.Queue[bytes] = asyncio.Queue()
+    for r in raws:
+        pending.put_nowait(r.encode())
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     url = f"/api/v1/votes/{vote_id}/ballots"
@@ -185,7 +247,7 @@ async def _post_all(
         async def client() -> None:
             while True:
                 try:
-                    body = queue.get_nowait()
+                    body = pending.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 t0 = time.perf_counter()
@@ -194,8 +256,6 @@ async def _post_all(
                     try:
                         r = await c.post(url, content=body, headers={"content-type": "application/json"})
                     except httpx.TransportError:
-                        # a keep-alive connection closed under us: send again (an identical re-send of a
-                        # ballot already committed is answered with its receipt, so nothing is cast twice)
                         statuses[-1] = statuses.get(-1, 0) + 1
                         continue
                     code = r.status_code
@@ -208,7 +268,7 @@ async def _post_all(
 
 
 def over_http(
-    url: str, vote_id: str, raws: list[str], workers: int, clients: int, work: Path
+    url: str, vote_id: str, raws: list[str], workers: int, clients: int, work: Path, client: str
 ) -> dict[str, Any]:
     proc, base = _start(url, workers, work)
     try:
@@ -216,7 +276,10 @@ def over_http(
         asyncio.run(_warm(base, vote_id, 8 * workers))
         quiet()
         with Timed() as t:
-            ok, latencies, statuses = asyncio.run(_post_all(base, vote_id, raws, clients))
+            if client == "httpx":
+                ok, latencies, statuses = asyncio.run(_post_all_httpx(base, vote_id, raws, clients))
+            else:
+                ok, latencies, statuses = _post_all_threads(base, vote_id, raws, clients)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
@@ -280,7 +343,7 @@ def bench_db(kind: str, args: argparse.Namespace, workers: list[int]) -> dict[st
         res["in_process"] = in_process(dbs.copy("inproc"), vote_id, raws, args.jobs)
         _line(f"in-process ballot box, {args.jobs} processes", res["in_process"])
         for w in workers:
-            r = over_http(dbs.copy(f"http{w}"), vote_id, raws, w, args.clients, work)
+            r = over_http(dbs.copy(f"http{w}"), vote_id, raws, w, args.clients, work, args.client)
             r["ratio_to_in_process"] = r["per_s"] / res["in_process"]["per_s"]
             res[f"http_{w}"] = r
             _line(f"HTTP, {w} worker(s), {args.clients} clients", r)
@@ -296,6 +359,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--workers", default="1,2", help="server worker counts to run")
     ap.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients")
+    ap.add_argument(
+        "--client", choices=("threads", "httpx"), default="threads", help="the HTTP load generator"
+    )
     ap.add_argument("--jobs", type=int, default=2, help="in-process casting processes (and encryption pool)")
     ap.add_argument("--preset", default="iatse-2021")
     ap.add_argument("--group", default="Ed25519")

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +70,39 @@ def begin_write(db: sessionmaker[Session]) -> Iterator[Session]:
     with db.begin() as s:
         s.connection(execution_options={_IMMEDIATE: True})
         yield s
+
+
+def engine_of(db: sessionmaker[Session]) -> Engine:
+    bind = db.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the session factory is not bound to an engine")
+    return bind
+
+
+@contextmanager
+def reading(conn: Connection) -> Iterator[Connection]:
+    """A few reads that need no transaction of their own: PostgreSQL in autocommit (no BEGIN and COMMIT round
+    trips); SQLite in a deferred transaction, which costs nothing there."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+
+
+@contextmanager
+def writing(conn: Connection) -> Iterator[Connection]:
+    """:func:`begin_write` for Core statements on ``conn``: committed on success, rolled back on error; SQLite
+    begins with ``BEGIN IMMEDIATE``."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level=conn.default_isolation_level)
+    conn.execution_options(**{_IMMEDIATE: True})
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.execution_options(**{_IMMEDIATE: False})
 
 
 def is_sqlite(s: Session) -> bool:

@@ -10,6 +10,7 @@ committed in one transaction and the receipt (the smart ballot tracker) is retur
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,16 +28,16 @@ from strikevote.belenios.election import Election as BelElection
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
-from strikevote.db.engine import begin_write
+from strikevote.db.engine import begin_write, engine_of, reading, writing
 from strikevote.mail.outbox import queue_confirmation
 from strikevote.records.checks import Check
+from strikevote.services import cast_sql
 from strikevote.services.board import Board
 from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import BallotRejected, NotFound
 from strikevote.services.retry import retrying
-from strikevote.services.votes import load_vote, lock_vote
+from strikevote.services.votes import advisory_key, definition_of, load_vote, lock_vote
 
-_CHECKERS: dict[str, BallotCheck] = {}
 MAX_BALLOT_CHARS = 64 * 1024  # the HTTP API's limit too (DESIGN.md §11: 413 over 64 KiB)
 MAX_UUID_CHARS = 64  # elections.uuid
 
@@ -61,12 +62,10 @@ class Verified:
     uuid: str
 
 
+@functools.lru_cache(maxsize=64)
 def _checker(election_json: str) -> BallotCheck:
-    e = BelElection.parse(election_json)
-    c = _CHECKERS.get(e.uuid)
-    if c is None or c.election.raw != election_json:
-        c = _CHECKERS[e.uuid] = BallotCheck(e)
-    return c
+    """One checker per election text (parsing election.json validates its public key: not on every cast)."""
+    return BallotCheck(BelElection.parse(election_json))
 
 
 def verify_ballot(election_json: str, raw: str) -> Verified:
@@ -98,16 +97,6 @@ def election_uuid_of(raw: str) -> str:
     return uuid
 
 
-def _election_for(s: Session, vote_id: str, local_id: str | None, raw: str) -> models.Election:
-    uuid = election_uuid_of(raw)
-    el = s.scalar(select(models.Election).where(models.Election.uuid == uuid))
-    if el is None or el.vote_id != vote_id:
-        raise BallotRejected("wrong-election", f"election {uuid!r} is not part of vote '{vote_id}'")
-    if local_id is not None and el.local_id != local_id:
-        raise BallotRejected("wrong-election", f"the ballot is for local {el.local_id}, not {local_id}")
-    return el
-
-
 def _check_open(s: Session, vote_id: str, now: datetime, *, lock: bool = False) -> str:
     """The vote's revote policy, if it accepts ballots at ``now``.  With ``lock``, the vote's row is locked
     shared until the transaction ends, so that :func:`strikevote.services.tally.close_and_tally` (which locks
@@ -116,8 +105,12 @@ def _check_open(s: Session, vote_id: str, now: datetime, *, lock: bool = False) 
 
 
 def _accepting(vote: models.Vote, defn: VoteDefinition, now: datetime) -> str:
-    if vote.state != "open":
-        raise BallotRejected("closed", f"vote '{vote.id}' is {vote.state}, not open")
+    return _accepting_state(vote.id, vote.state, defn, now)
+
+
+def _accepting_state(vote_id: str, state: str, defn: VoteDefinition, now: datetime) -> str:
+    if state != "open":
+        raise BallotRejected("closed", f"vote '{vote_id}' is {state}, not open")
     if now < defn.opens:
         raise BallotRejected("not-open-yet", f"voting opens {defn.opens.isoformat()}")
     if now > defn.closes:
@@ -155,38 +148,6 @@ def _append(s: Session, board: Board, el: models.Election, v: Verified, seq: int
     return Receipt(v.tracker, el.local_id, el.uuid, height)
 
 
-def _on_board(s: Session, el: models.Election, tracker: str) -> Receipt | None:
-    """The original receipt of a ballot already on the board (the tracker is the hash of its bytes)."""
-    height = s.scalar(
-        select(models.Ballot.height).where(
-            models.Ballot.election_id == el.id, models.Ballot.tracker == tracker
-        )
-    )
-    return None if height is None else Receipt(tracker, el.local_id, el.uuid, height, resent=True)
-
-
-def _store(s: Session, el: models.Election, v: Verified, revote: str, now: datetime) -> Receipt:
-    """Under the vote's shared lock: serialise this election's appends (PostgreSQL: its row locked; SQLite: the
-    write lock is already held), then check and append."""
-    s.execute(select(models.Election.id).where(models.Election.id == el.id).with_for_update(key_share=True))
-    earlier = _on_board(s, el, v.tracker)
-    if earlier is not None:
-        return earlier
-    listed = s.get(models.Credential, (el.id, v.credential)) is not None
-    seq = (
-        s.scalar(
-            select(func.max(models.Ballot.seq)).where(
-                models.Ballot.election_id == el.id, models.Ballot.credential == v.credential
-            )
-        )
-        or 0
-    )
-    refusal = _refusal(listed, seq, revote)
-    if refusal is not None:
-        raise refusal
-    return _append(s, Board(s, el.id), el, v, seq + 1, now)
-
-
 def _busy(reason: str) -> BallotRejected:
     return BallotRejected(
         "busy", f"the ballot box could not commit the ballot ({reason}); nothing was stored"
@@ -201,33 +162,56 @@ def cast(
     The ballot is verified outside any transaction; the write transaction then re-checks that the vote is open
     under the vote's shared lock and appends under the election's lock, so a concurrent close either waits for
     this ballot (and counts it) or refuses it as closed.  An identical re-send returns the original receipt.
+    The statements are prebuilt (:mod:`strikevote.services.cast_sql`): this is the vote server's hot path.
     """
-
-    def precheck() -> tuple[models.Election, Receipt | None]:
-        with db.begin() as s:
-            vote, defn = load_vote(s, vote_id)
-            el = _election_for(s, vote_id, local_id, raw)
-            earlier = _on_board(s, el, sha256_b64(raw))
-            if earlier is None:  # a re-send is answered even once the vote has closed
-                _accepting(vote, defn, now)
-            return el, earlier
-
-    el, earlier = retrying(precheck, _busy)
-    if earlier is not None:
-        return earlier
-    v = verify_ballot(el.election_json, raw)
-    return _commit(db, vote_id, el, v, now)
+    uuid = election_uuid_of(raw)
+    tracker = sha256_b64(raw)
+    # One pool checkout (and one liveness ping) for the whole cast; a database that cannot be reached is "busy".
+    with retrying(engine_of(db).connect, _busy) as conn:
+        found = retrying(lambda: _look_up(conn, vote_id, local_id, uuid, tracker, now), _busy)
+        if isinstance(found, Receipt):
+            return found
+        v = verify_ballot(found.election_json, raw)
+        return retrying(lambda: _store_one(conn, vote_id, found, v, now), _busy)
 
 
-def _commit(
-    db: sessionmaker[Session], vote_id: str, el: models.Election, v: Verified, now: datetime
-) -> Receipt:
-    def store() -> Receipt:
-        with begin_write(db) as s:
-            revote = _check_open(s, vote_id, now, lock=True)
-            return _store(s, el, v, revote, now)
+def _look_up(
+    conn: Connection, vote_id: str, local_id: str | None, uuid: str, tracker: str, now: datetime
+) -> cast_sql.Found | Receipt:
+    """Before verifying: the election the ballot names, in this vote (and ``local_id``), and open; or the
+    receipt of this very ballot, already on the board (a re-send is answered even once the vote has closed)."""
+    with reading(conn):
+        found = cast_sql.look_up(conn, uuid, tracker)
+        if found is None or found.vote_id != vote_id:
+            if not cast_sql.vote_exists(conn, vote_id):
+                raise NotFound(f"no vote '{vote_id}'")
+            raise BallotRejected("wrong-election", f"election {uuid!r} is not part of vote '{vote_id}'")
+    if local_id is not None and found.local_id != local_id:
+        raise BallotRejected("wrong-election", f"the ballot is for local {found.local_id}, not {local_id}")
+    if found.earlier_height is not None:
+        return Receipt(tracker, found.local_id, found.uuid, found.earlier_height, resent=True)
+    _accepting_state(vote_id, found.vote_state, definition_of(found.definition), now)
+    return found
 
-    return retrying(store, _busy)
+
+def _store_one(conn: Connection, vote_id: str, found: cast_sql.Found, v: Verified, now: datetime) -> Receipt:
+    """The write transaction of :func:`cast`: under the locks, re-check that the vote is open, apply the policy
+    and append."""
+    with writing(conn):
+        vote = cast_sql.lock(conn, vote_id, found.election_id, advisory_key(vote_id))
+        if vote is None:
+            raise NotFound(f"no vote '{vote_id}'")
+        revote = _accepting_state(vote_id, vote[0], definition_of(vote[1]), now)
+        at = cast_sql.position(conn, found.election_id, v.credential, v.tracker)
+        if (
+            at.earlier_height is not None
+        ):  # the same ballot, committed meanwhile (or by a try whose ack was lost)
+            return Receipt(v.tracker, found.local_id, found.uuid, at.earlier_height, resent=True)
+        refusal = _refusal(at.listed, at.last_seq, revote)
+        if refusal is not None:
+            raise refusal
+        height = cast_sql.append(conn, found, at, v.raw, v.credential, v.tracker, now)
+        return Receipt(v.tracker, found.local_id, found.uuid, height)
 
 
 def _verify_job(args: tuple[str, str]) -> Verified | BallotRejected:
@@ -284,17 +268,14 @@ def cast_batch(
     except (IntegrityError, OperationalError):
         # A conflict or a lost connection: one transaction per ballot, each retried (a ballot the failed batch
         # did commit is answered with its original receipt).
-        return [
-            v if isinstance(v, BallotRejected) else _commit_one(db, vote_id, els[v.uuid], v, now)
-            for v in checked
-        ]
+        return [v if isinstance(v, BallotRejected) else _cast_one(db, vote_id, v, now) for v in checked]
 
 
-def _commit_one(
-    db: sessionmaker[Session], vote_id: str, el: models.Election, v: Verified, now: datetime
+def _cast_one(
+    db: sessionmaker[Session], vote_id: str, v: Verified, now: datetime
 ) -> Receipt | BallotRejected:
     try:
-        return _commit(db, vote_id, el, v, now)
+        return cast(db, vote_id, v.raw, now)
     except BallotRejected as exc:
         return exc
 

@@ -85,7 +85,7 @@ def load_vote(s: Session, vote_id: str) -> tuple[models.Vote, VoteDefinition]:
     vote = s.get(models.Vote, vote_id)
     if vote is None:
         raise NotFound(f"no vote '{vote_id}'")
-    return vote, _definition(vote.definition)
+    return vote, definition_of(vote.definition)
 
 
 def lock_vote(s: Session, vote_id: str, *, exclusive: bool) -> tuple[models.Vote, VoteDefinition]:
@@ -99,11 +99,8 @@ def lock_vote(s: Session, vote_id: str, *, exclusive: bool) -> tuple[models.Vote
     lock first (:func:`strikevote.db.engine.begin_write`).
     """
     if s.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"strikevote vote {vote_id}".encode()).digest()[:8], "big", signed=True
-        )
         fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        s.execute(text(f"SELECT {fn}(:key)"), {"key": key})
+        s.execute(text(f"SELECT {fn}(:key)"), {"key": advisory_key(vote_id)})
     vote = s.scalar(
         select(models.Vote)
         .where(models.Vote.id == vote_id)
@@ -112,11 +109,18 @@ def lock_vote(s: Session, vote_id: str, *, exclusive: bool) -> tuple[models.Vote
     )
     if vote is None:
         raise NotFound(f"no vote '{vote_id}'")
-    return vote, _definition(vote.definition)
+    return vote, definition_of(vote.definition)
+
+
+def advisory_key(vote_id: str) -> int:
+    """The vote's PostgreSQL advisory lock (64 bits of a hash of its id)."""
+    return int.from_bytes(
+        hashlib.sha256(f"strikevote vote {vote_id}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 @functools.lru_cache(maxsize=32)
-def _definition(stored: str) -> VoteDefinition:
+def definition_of(stored: str) -> VoteDefinition:
     """Parsed once per stored text: the ballot box loads the vote on every cast (VoteDefinition is frozen)."""
     return VoteDefinition.from_json(json.loads(stored))
 

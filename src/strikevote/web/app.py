@@ -39,7 +39,10 @@ ENV_DB, ENV_PUBLIC_URL, ENV_SECRET, ENV_BUNDLES = (
     "STRIKEVOTE_SECRET_KEY",
     "STRIKEVOTE_BUNDLE_CACHE",
 )
-ENV_CAST_CONCURRENCY: Final = "STRIKEVOTE_CAST_CONCURRENCY"  # casts verified at once per worker (default 8)
+# Casts handled at once per worker process (default 3).  More only queue on the GIL: a cast holding its
+# election's row lock then waits for the others' verification, and every cast of that local waits behind it.
+ENV_CAST_CONCURRENCY: Final = "STRIKEVOTE_CAST_CONCURRENCY"
+DEFAULT_CAST_CONCURRENCY: Final = 3
 
 
 def _swagger_assets() -> Path | None:
@@ -48,6 +51,15 @@ def _swagger_assets() -> Path | None:
     except ImportError:  # pragma: no cover - a dependency; the docs page then says so
         return None
     return Path(fastapi_offline.__file__).parent / "static"
+
+
+def _cast_concurrency() -> int:
+    raw = os.environ.get(ENV_CAST_CONCURRENCY)
+    if not raw:
+        return DEFAULT_CAST_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= 256:
+        raise ValueError(f"{ENV_CAST_CONCURRENCY}={raw!r}: expected a whole number from 1 to 256")
+    return int(raw)
 
 
 def default_bundle_cache(db_url: str) -> Path:
@@ -79,7 +91,7 @@ def create_app(
         ),
         bundle_cache=bundle_cache or default_bundle_cache(db_url),
         background=list(background or []),
-        cast_concurrency=int(os.environ.get(ENV_CAST_CONCURRENCY) or 8),
+        cast_concurrency=_cast_concurrency(),
     )
 
     @asynccontextmanager

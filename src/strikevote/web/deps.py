@@ -23,7 +23,7 @@ class AppState:
     # Background loops started with the server and cancelled at shutdown (e.g. the mail outbox sender):
     # each is an ``async`` function taking the state and running until cancelled.
     background: list[Callable[[AppState], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    cast_concurrency: int = 8
+    cast_concurrency: int = 3  # web.app.DEFAULT_CAST_CONCURRENCY
     _cast_limiter: anyio.CapacityLimiter | None = None
 
     def cast_slots(self) -> anyio.CapacityLimiter:
