@@ -205,10 +205,14 @@ class PrivatePostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def admin(self) -> Any:
+        """A psycopg connection (autocommit) to the cluster's ``postgres`` database."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:  # fmt: skip
-            conn.execute(f'CREATE DATABASE "{name}"')
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                               autocommit=True)  # fmt: skip
+
+    def create_database(self, name: str, *, tablespace: str | None = None) -> str:
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TABLESPACE "{tablespace}"' if tablespace else ""))
         return self.url(name)
