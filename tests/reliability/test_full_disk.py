@@ -44,12 +44,15 @@ def _cannot(reason: str) -> None:
 
 @pytest.fixture
 def one_at_a_time() -> Iterator[None]:
-    with LOCK.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    try:  # read-only, so that a lock file another user made serves too (/tmp is sticky)
+        fd = os.open(LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        fd = os.open(LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @contextmanager
