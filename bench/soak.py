@@ -121,8 +121,8 @@ def soak(
             n = 0
             while time.monotonic() < stop:
                 with lock:
-                    raw = fresh.pop() if fresh else (rnd.choice(sent) if sent else None)
                     resend = not fresh
+                    raw = fresh.pop() if fresh else (rnd.choice(sent) if sent else None)
                 if raw is None:
                     return
                 start = time.monotonic()

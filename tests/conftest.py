@@ -8,7 +8,9 @@ Environment (``make test`` sets all of them; locally, missing tools and servers 
 * ``STRIKEVOTE_REQUIRE_INTEROP=1``: a missing belenios-tool fails the test instead of skipping it;
 * ``STRIKEVOTE_TEST_PG_URL``: SQLAlchemy URL of a PostgreSQL server (``postgresql+psycopg://...``)
   on which tests may create databases (``scripts/with-postgres.sh`` provides one);
-* ``STRIKEVOTE_REQUIRE_PG=1``: a missing ``STRIKEVOTE_TEST_PG_URL`` fails the test instead of skipping it.
+* ``STRIKEVOTE_REQUIRE_PG=1``: a missing ``STRIKEVOTE_TEST_PG_URL`` fails the test instead of skipping it;
+* ``STRIKEVOTE_REQUIRE_FULL_DISK=1`` (``make test`` as root): the full-disk tests of ``tests/reliability`` fail
+  instead of skipping when they cannot mount their small tmpfs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,17 +91,14 @@ def _admin_connect(server: URL) -> psycopg.Connection[tuple[Any, ...]]:
     )
 
 
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[str]:
-    """URL of a fresh, uniquely named PostgreSQL database, dropped after the test.
-
-    Each test (and each xdist worker) gets its own database, so tests never see each other's rows.
-    """
+@contextmanager
+def fresh_pg_database(pg_url: str, prefix: str) -> Iterator[str]:
+    """URL of a new, uniquely named database on the test server (named after the xdist worker), dropped after."""
     from psycopg import sql
 
     server = make_url(pg_url)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"strikevote_test_{worker}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{worker}_{uuid.uuid4().hex[:12]}"
     with _admin_connect(server) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
@@ -106,6 +106,16 @@ def pg_database(pg_url: str) -> Iterator[str]:
     finally:
         with _admin_connect(server) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    """URL of a fresh, uniquely named PostgreSQL database, dropped after the test.
+
+    Each test (and each xdist worker) gets its own database, so tests never see each other's rows.
+    """
+    with fresh_pg_database(pg_url, "strikevote_test") as url:
+        yield url
 
 
 @pytest.fixture(
@@ -119,3 +129,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'strikevote.sqlite3'}"
     return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for one module's server (shared by its tests): a SQLite file, or a fresh database on the
+    PostgreSQL test server, named after the module and dropped after it."""
+    short = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(short) / 'server.sqlite3'}"
+        return
+    with fresh_pg_database(request.getfixturevalue("pg_url"), f"strikevote_{short}") as url:
+        yield url

@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +31,8 @@ from strikevote.services.credentials import Letter
 
 STRIKEVOTE = Path(sys.executable).with_name("strikevote")
 LOCALS = {"44": ("Local 44", 6), "80": ("Local 80", 6)}
+START_TIMEOUT = 240  # s: workers start slowly on a loaded machine
+POLL = 0.05  # s between two looks at a starting server
 
 
 def free_port() -> int:
@@ -60,6 +64,9 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
+S = TypeVar("S", bound=Server)
+
+
 def start_server(
     db_url: str,
     workdir: Path,
@@ -67,39 +74,37 @@ def start_server(
     workers: int = 1,
     extra: list[str] | None = None,
     env: dict[str, str] | None = None,
-) -> Server:
+    kind: type[S] = Server,  # type: ignore[assignment]
+    new_session: bool = False,
+    preexec: Callable[[], None] | None = None,
+) -> S:
+    """``strikevote serve`` on a free port, once it answers (``new_session``: in a process group of its own)."""
     port = free_port()
     log = workdir / f"server-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [
-                str(STRIKEVOTE),
-                "serve",
-                "--db",
-                db_url,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                *(extra or []),
-            ],
+            [str(STRIKEVOTE), "serve", "--db", db_url, "--port", str(port), "--workers", str(workers),
+             *(extra or [])],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
-        )
-    server = Server(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 240  # workers start slowly on a loaded machine
+            start_new_session=new_session,
+            preexec_fn=preexec,
+        )  # fmt: skip
+    server = kind(proc, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            server.stop()  # a process group: no orphaned worker left behind
             raise AssertionError(f"the server exited {proc.returncode}:\n{server.output()[-3000:]}")
         try:
             if httpx.get(f"{server.base}/api/v1/votes", timeout=2).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
-        time.sleep(0.2)
+        time.sleep(POLL)
     server.stop(signal.SIGKILL)
-    raise AssertionError(f"the server did not answer within 240 s:\n{server.output()[-3000:]}")
+    raise AssertionError(f"the server did not answer within {START_TIMEOUT} s:\n{server.output()[-3000:]}")
 
 
 @dataclass

@@ -4,7 +4,6 @@ every route, every reason code, bad input, and that a refusal changes nothing st
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,43 +14,12 @@ from typing import Any
 import pytest
 from server_kit import Server, Vote, make_vote, post_ballot, start_server
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from vote_kit import board_state
 
 from strikevote.db import models
 from strikevote.db.engine import open_db
 from strikevote.services import tally
 from strikevote.services.board import export_archive
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('api-db') / 'server.sqlite3'}"
-        return
-    import psycopg
-    from psycopg import sql
-
-    server = make_url(request.getfixturevalue("pg_url"))
-    name = f"strikevote_api_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:10]}"
-
-    def admin() -> psycopg.Connection[Any]:
-        return psycopg.connect(
-            host=server.host,
-            port=server.port,
-            user=server.username,
-            password=server.password,
-            dbname=server.database or "postgres",
-            autocommit=True,
-        )
-
-    with admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")

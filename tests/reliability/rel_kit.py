@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_kit import STRIKEVOTE, Server, free_port, post_ballot
+from server_kit import Server, free_port, post_ballot, start_server
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,31 +62,9 @@ def start_group_server(
     env: dict[str, str] | None = None,
     preexec: Callable[[], None] | None = None,
 ) -> GroupServer:
-    port = free_port()
-    log = workdir / f"server-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(STRIKEVOTE), "serve", "--db", db_url, "--port", str(port), "--workers", str(workers)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-            preexec_fn=preexec,
-        )
-    server = GroupServer(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            server.stop()
-            raise AssertionError(f"the server exited {proc.returncode}:\n{server.output()[-3000:]}")
-        try:
-            if httpx.get(f"{server.base}/api/v1/votes", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.stop(signal.SIGKILL)
-    raise AssertionError(f"the server did not answer within 120 s:\n{server.output()[-3000:]}")
+    return start_server(
+        db_url, workdir, workers=workers, env=env, kind=GroupServer, new_session=True, preexec=preexec
+    )
 
 
 def burst(server: Server, vote_id: str, raws: Sequence[str]) -> list[httpx.Response]:
@@ -205,10 +182,14 @@ class PrivatePostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def admin(self) -> Any:
+        """A psycopg connection (autocommit) to the cluster's ``postgres`` database."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:  # fmt: skip
-            conn.execute(f'CREATE DATABASE "{name}"')
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                               autocommit=True)  # fmt: skip
+
+    def create_database(self, name: str, *, tablespace: str | None = None) -> str:
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TABLESPACE "{tablespace}"' if tablespace else ""))
         return self.url(name)

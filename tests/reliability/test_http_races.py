@@ -34,7 +34,12 @@ from strikevote.services import tally
 from strikevote.services.tally import counted_ballots
 
 CLIENTS = 50
-RACE_TRIALS = trials(20)
+# Trials of each race (times STRIKEVOTE_RELIABILITY_SCALE).  The issue asks 20 of each; the identical-ballot and
+# last-counts races run 10 until the cast path is faster (each trial is 50 casts through the server).
+FORBIDDEN_TRIALS = trials(20)
+IDENTICAL_TRIALS = trials(10)
+LAST_COUNTS_TRIALS = trials(10)
+CLOSE_TRIALS = trials(3)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +58,20 @@ def _statuses(responses: list[httpx.Response]) -> Counter[tuple[int, str]]:
     return Counter((r.status_code, r.json().get("error", "")) for r in responses)
 
 
+def _per_trial(race: str, t0: float, n: int) -> None:
+    """The cost of one trial (encrypting the ballots, the burst, the checks): what raising a count would add."""
+    print(f"race {race}: {n} trials, {(time.monotonic() - t0) / n:.2f} s per trial")
+
+
 def test_fifty_clients_one_credential_forbidden(env: tuple[GroupServer, Any, Path]) -> None:
     server, db, work = env
-    vote = make_vote(db, work, f"f-{uuid.uuid4().hex[:8]}", locals_={"44": ("Local 44", RACE_TRIALS + 1)})
+    vote = make_vote(
+        db, work, f"f-{uuid.uuid4().hex[:8]}", locals_={"44": ("Local 44", FORBIDDEN_TRIALS + 1)}
+    )
     eid = election_ids(db, vote.id)["44"]
     seen: Counter[tuple[int, str]] = Counter()
-    for letter in vote.letters_of("44")[:RACE_TRIALS]:
+    t0 = time.monotonic()
+    for letter in vote.letters_of("44")[:FORBIDDEN_TRIALS]:
         raws = [vote.ballot(letter, yes=i % 2 == 0) for i in range(CLIENTS)]  # 50 different ballots
         responses = burst(server, vote.id, raws)
         won = [r for r in responses if r.status_code == 201]
@@ -69,15 +82,17 @@ def test_fifty_clients_one_credential_forbidden(env: tuple[GroupServer, Any, Pat
         stored = [row for row in ballot_rows(db, eid) if row.tracker == won[0].json()["tracker"]]
         assert len(stored) == 1 and stored[0].height == won[0].json()["height"]
     rows = ballot_rows(db, eid)
-    assert len(rows) == RACE_TRIALS == len({r.credential for r in rows})  # one ballot per credential
-    assert seen == {(201, ""): RACE_TRIALS, (409, "revote"): RACE_TRIALS * (CLIENTS - 1)}
+    assert len(rows) == FORBIDDEN_TRIALS == len({r.credential for r in rows})  # one ballot per credential
+    assert seen == {(201, ""): FORBIDDEN_TRIALS, (409, "revote"): FORBIDDEN_TRIALS * (CLIENTS - 1)}
+    _per_trial("forbidden", t0, FORBIDDEN_TRIALS)
 
 
 def test_fifty_clients_one_identical_ballot(env: tuple[GroupServer, Any, Path]) -> None:
     server, db, work = env
-    n = trials(10)
+    n = IDENTICAL_TRIALS
     vote = make_vote(db, work, f"i-{uuid.uuid4().hex[:8]}", locals_={"44": ("Local 44", n + 1)})
     eid = election_ids(db, vote.id)["44"]
+    t0 = time.monotonic()
     for letter in vote.letters_of("44")[:n]:
         raw = vote.ballot(letter)
         responses = burst(server, vote.id, [raw] * CLIENTS)
@@ -85,16 +100,18 @@ def test_fifty_clients_one_identical_ballot(env: tuple[GroupServer, Any, Path]) 
         assert len({(r.json()["tracker"], r.json()["height"]) for r in responses}) == 1
     rows = ballot_rows(db, eid)
     assert len(rows) == n == len({r.credential for r in rows})
+    _per_trial("identical ballot", t0, n)
 
 
 def test_fifty_clients_one_credential_last_counts(env: tuple[GroupServer, Any, Path]) -> None:
     server, db, work = env
-    n = trials(10)
+    n = LAST_COUNTS_TRIALS
     vote = make_vote(
         db, work, f"l-{uuid.uuid4().hex[:8]}", revote="last-counts", locals_={"44": ("L", n + 1)}
     )
     eid = election_ids(db, vote.id)["44"]
     last: dict[str, str] = {}
+    t0 = time.monotonic()
     for letter in vote.letters_of("44")[:n]:
         raws = [vote.ballot(letter, yes=i % 2 == 0) for i in range(CLIENTS)]
         responses = burst(server, vote.id, raws)
@@ -106,6 +123,7 @@ def test_fifty_clients_one_credential_last_counts(env: tuple[GroupServer, Any, P
         latest = max(mine.values(), key=lambda row: row.seq)
         assert latest.height == max(acked.values())  # the last in board order is the credential's last
         last[letter.credential] = latest.tracker
+    _per_trial("last-counts", t0, n)
     counted = tally.close_and_tally(db, vote.id, datetime.now(UTC), early=True)
     assert counted == {"44": n}
     from strikevote.crypto.hashing import sha256_b64
@@ -118,7 +136,7 @@ def test_casts_racing_the_close(env: tuple[GroupServer, Any, Path], tmp_path: Pa
     """Clients keep casting while the committee closes early: every 201 is counted, every other answer is 409
     closed; the vote then decrypts, publishes and verifies."""
     server, db, work = env
-    for trial in range(trials(3)):
+    for trial in range(CLOSE_TRIALS):
         vote = make_vote(db, work, f"c-{uuid.uuid4().hex[:8]}", locals_={"44": ("A", 30), "80": ("B", 30)})
         ballots = [
             vote.ballot(x, yes=i % 3 != 0)

@@ -3,6 +3,7 @@ defaults, RFC 9106's second recommended profile); only the hash is stored, never
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Final
@@ -19,8 +20,13 @@ from strikevote.services.errors import DefinitionError, ServiceError
 USERNAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_PASSWORD: Final = 12
 _HASHER: Final = PasswordHasher()
-# Verified when the username is unknown, so that a login takes as long whether or not the account exists.
-_DUMMY_HASH: Final = _HASHER.hash("not a password of anyone's")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so that a login takes as long whether or not the account exists.
+    Made on first use: hashing costs ~0.15 s, which every server worker and CLI call would pay at import."""
+    return _HASHER.hash("not a password of anyone's")
 
 
 class LoginFailed(ServiceError):
@@ -45,7 +51,7 @@ def check_login(db: sessionmaker[Session], username: str, password: str) -> str:
     """The username when the password is right; :class:`LoginFailed` otherwise."""
     with db() as s:
         row = s.scalar(select(models.Official).where(models.Official.username == username))
-    stored = row.password_hash if row is not None else _DUMMY_HASH
+    stored = row.password_hash if row is not None else _dummy_hash()
     try:
         _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
