@@ -146,13 +146,20 @@ def soak(
                         result.casts += 1
                         sent.append(raw)
                 n += 1
-                look = c.get(f"/api/v1/votes/{live.vote_id}/board/{tracker}")
-                reads = [look]
+                paths = [f"/api/v1/votes/{live.vote_id}/board/{tracker}"]
                 if n % 10 == 0:
-                    reads.append(c.get(f"/api/v1/votes/{live.vote_id}/turnout"))
-                with lock:
-                    result.reads += len(reads)
-                    result.errors += [f"read: {x.status_code} {x.url}" for x in reads if x.status_code != 200]
+                    paths.append(f"/api/v1/votes/{live.vote_id}/turnout")
+                for path in paths:
+                    try:
+                        code = c.get(path).status_code
+                    except Exception as exc:  # counted, not fatal: a dead client thread would hide it
+                        with lock:
+                            result.errors.append(f"read: {type(exc).__name__}: {exc} ({path})")
+                        continue
+                    with lock:
+                        result.reads += 1
+                        if code != 200:
+                            result.errors.append(f"read: {code} {path}")
 
     sampler_stop = threading.Event()
 
