@@ -37,8 +37,8 @@ CLIENTS = 50
 # Trials of each race (times STRIKEVOTE_RELIABILITY_SCALE).  The issue asks 20 of each; the identical-ballot and
 # last-counts races run 10 until the cast path is faster (each trial is 50 casts through the server).
 FORBIDDEN_TRIALS = trials(20)
-IDENTICAL_TRIALS = trials(10)
-LAST_COUNTS_TRIALS = trials(10)
+IDENTICAL_TRIALS = trials(20)
+LAST_COUNTS_TRIALS = trials(20)
 CLOSE_TRIALS = trials(3)
 
 
