@@ -68,7 +68,7 @@ from common import (
     write_json,
 )
 
-from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_records
+from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_entries
 from strikevote.belenios.ballot import BallotCheck
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.election import Election
@@ -165,7 +165,7 @@ class Sample:
 def sample_archive(path: Path, k: int) -> Sample:
     data: dict[str, bytes] = {}
     sample = Sample("", b"", [], 0, [])
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "header":
             sample.timestamp = parse_archive_header(rec.content, "BELENIOS")
         elif rec.kind == "data":
@@ -593,7 +593,7 @@ def bench_bundle(args: argparse.Namespace, group: str) -> dict[str, Any]:
     if not (out / "result.json").exists():
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(out.with_name(out.name + ".private"), ignore_errors=True)
-        scenario = load_scenario(preset="iatse-2021").scaled(args.bundle_members)
+        scenario = load_scenario(name="iatse-2021").scaled(args.bundle_members)
         log(f"{group}: building a {args.bundle_members}-member demo bundle")
         run_demo(scenario, out, group=group, seed=args.seed, console=Console(file=io.StringIO()))
     real = bundle_mod.check_strong_proofs

@@ -229,10 +229,10 @@ def belenios_verify(tool: str, archive: Path, workdir: Path) -> str:
 def _archive_uuid(archive: Path) -> str:
     import json
 
-    from strikevote.belenios.archive import Event, read_records
+    from strikevote.belenios.archive import Event, read_entries
 
     data: dict[str, bytes] = {}
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":
@@ -245,12 +245,12 @@ def _archive_uuid(archive: Path) -> str:
 
 def archive_trackers(archive: Path) -> list[str]:
     """The tracker of every ballot on an archive's board, in order."""
-    from strikevote.belenios.archive import Event, read_records
+    from strikevote.belenios.archive import Event, read_entries
     from strikevote.crypto.hashing import sha256_b64
 
     data: dict[str, bytes] = {}
     out = []
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":

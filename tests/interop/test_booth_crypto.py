@@ -25,7 +25,13 @@ from strikevote.belenios.election import Election, Question
 from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import generate_credentials, new_uuid, public_credentials_json
 from strikevote.belenios.simulate import YES_NO, make_trustees
-from strikevote.belenios.tally import add_to_tally, combine, compute_factor, decrypt_result, empty_tally
+from strikevote.belenios.tally import (
+    add_to_tally,
+    combine_decryptions,
+    compute_factor,
+    decrypt_result,
+    empty_tally,
+)
 from strikevote.belenios.trustees import combined_public_key, decryption_keys
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.ed25519 import ED25519
@@ -316,7 +322,9 @@ def _booth_election(tmp_path: Path, group: Group[Any], votes: list[int]) -> tupl
     }
     for tid, pd in partials.items():
         archive.add_partial_decryption(tid, pd)
-    archive.add_result(decrypt_result(election, tally, combine(election, trustees, partials), len(votes)))
+    archive.add_result(
+        decrypt_result(election, tally, combine_decryptions(election, trustees, partials), len(votes))
+    )
     archive.close()
     return path, trackers
 

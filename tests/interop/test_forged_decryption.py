@@ -33,7 +33,7 @@ from strikevote.belenios.strong_proofs import StrongProofs, document_json, prove
 from strikevote.belenios.tally import (
     PartialDecryption,
     add_to_tally,
-    combine,
+    combine_decryptions,
     compute_factor,
     decrypt_result,
     empty_tally,
@@ -121,7 +121,7 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         pd = forged_partial(election, tally, x, forgery) if tid == FORGER else None
         partials[tid] = pd or compute_factor(election, tally, secrets[tid], rng)
         archive.add_partial_decryption(tid, partials[tid])
-    result = decrypt_result(election, tally, combine(election, trustees, partials), len(raws))
+    result = decrypt_result(election, tally, combine_decryptions(election, trustees, partials), len(raws))
     assert result == [[4, 2]]  # the forged count: 2 yes and 4 no were cast
     archive.add_result(result)
     archive.close()

@@ -246,7 +246,7 @@ def test_elgamal_homomorphism(group: Group[Any]) -> None:
         assert decrypt(total, 5 * len(messages)) == sum(messages)
         assert decrypt(elgamal.scale(g, total, weight), 5 * len(messages) * weight) == weight * sum(messages)
         assert elgamal.product(g, []) == elgamal.neutral(g)
-        assert elgamal.combine(g, elgamal.neutral(g), cts[0]) == cts[0]
+        assert elgamal.add_ciphertexts(g, elgamal.neutral(g), cts[0]) == cts[0]
 
     prop()
 

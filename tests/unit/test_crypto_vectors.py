@@ -15,7 +15,7 @@ from typing import Any
 import gmpy2
 import pytest
 
-from strikevote.belenios.archive import Event, read_records
+from strikevote.belenios.archive import Event, read_entries
 from strikevote.belenios.ballot import BallotCheck, ballot_json, parse_ballot
 from strikevote.belenios.election import Election
 from strikevote.belenios.setup import public_credentials_json
@@ -252,7 +252,7 @@ def test_credential_secret_formula() -> None:
 def _objects(path: Path) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     data: dict[str, bytes] = {}
     events: list[tuple[str, bytes]] = []
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":

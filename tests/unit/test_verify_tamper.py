@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from strikevote.belenios.archive import BLOCK, read_records, tar_header
+from strikevote.belenios.archive import BLOCK, tar_header
+from strikevote.belenios.archive import read_entries as read_tar_entries
 from strikevote.belenios.ballot import create_ballot, parse_ballot, proof_json
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.election import Election
@@ -31,7 +32,7 @@ from strikevote.belenios.setup import CredentialPair, generate_credentials, new_
 from strikevote.belenios.simulate import YES_NO, make_trustees
 from strikevote.belenios.tally import (
     add_to_tally,
-    combine,
+    combine_decryptions,
     compute_factor,
     decrypt_result,
     empty_tally,
@@ -128,7 +129,7 @@ def write_archive(
         if decrypting is None or tid in decrypting:
             partials[tid] = compute_factor(e, tally, setup.trustee_secrets[tid], setup.rng)
             archive.add_partial_decryption(tid, partials[tid])
-    true_result = decrypt_result(e, tally, combine(e, setup.trustees, partials), len(last))
+    true_result = decrypt_result(e, tally, combine_decryptions(e, setup.trustees, partials), len(last))
     archive.add_result(result if result is not None else true_result)
     archive.close()
     return true_result
@@ -157,7 +158,7 @@ class Entry:
 def read_entries(path: Path) -> list[Entry]:
     out = []
     with open(path, "rb") as f:
-        for rec in read_records(path):
+        for rec in read_tar_entries(path):
             f.seek(rec.offset)
             ts = int(f.read(BLOCK)[136:147], 8)
             out.append(Entry(rec.kind, rec.name_hash or None, rec.content, ts))
@@ -676,7 +677,7 @@ def assert_rejected(code: int, out: str, err: str, *names: str) -> None:
 
 
 def _record_offsets(path: Path) -> list[int]:
-    return [rec.offset for rec in read_records(path)]
+    return [rec.offset for rec in read_tar_entries(path)]
 
 
 @pytest.mark.parametrize(
@@ -701,7 +702,7 @@ def test_cli_truncated_archive(honest: tuple[Path, list[str], Any], tmp_path: Pa
 
 def test_cli_archive_truncated_in_final_padding(honest: tuple[Path, list[str], Any], tmp_path: Path) -> None:
     data = honest[0].read_bytes()
-    *_, last = read_records(honest[0])
+    *_, last = read_tar_entries(honest[0])
     assert (
         -len(last.content) % BLOCK > 50
     )  # the cut below falls inside the padding: every content byte is kept

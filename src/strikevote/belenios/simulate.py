@@ -24,7 +24,13 @@ from strikevote.belenios.setup import (
     public_credentials_json,
     run_pedersen_ceremony,
 )
-from strikevote.belenios.tally import add_to_tally, combine, compute_factor, decrypt_result, empty_tally
+from strikevote.belenios.tally import (
+    add_to_tally,
+    combine_decryptions,
+    compute_factor,
+    decrypt_result,
+    empty_tally,
+)
 from strikevote.belenios.trustees import Single, TrusteeKind, combined_public_key, decryption_keys
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.group import Group
@@ -130,7 +136,7 @@ def simulate(
             continue
         partials[tid] = compute_factor(election, tally, secrets[tid], rng)
         archive.add_partial_decryption(tid, partials[tid])
-    factors = combine(election, trustees, partials)
+    factors = combine_decryptions(election, trustees, partials)
     sim.result = decrypt_result(election, tally, factors, len(votes))
     archive.add_result(sim.result)
     archive.close()

@@ -61,7 +61,7 @@ def add_to_tally(
 ) -> None:
     for row, answer in zip(tally, answers, strict=True):
         for j, ct in enumerate(answer.choices):
-            row[j] = elgamal.combine(group, row[j], elgamal.scale(group, ct, weight))
+            row[j] = elgamal.add_ciphertexts(group, row[j], elgamal.scale(group, ct, weight))
 
 
 def tally_json(group: Group[Any], tally: EncryptedTally) -> str:
@@ -186,7 +186,7 @@ def check_factor(
     return Failure(Check.DECRYPTION_PARTIAL, "invalid decryption proof")
 
 
-def combine(
+def combine_decryptions(
     election: Election, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]
 ) -> list[list[Any]]:
     """Synthetic decryption factors: Singles multiplied, each Pedersen group Lagrange-combined

@@ -80,7 +80,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE: Final = frozenset({"yes", "y", "true", "t", "1"})
 _FALSE: Final = frozenset({"no", "n", "false", "f", "0", ""})
 
-Record = tuple[int, list[object]]  # (1-based physical line or row, cell values)
+RollRow = tuple[int, list[object]]  # (1-based physical line or row, cell values)
 
 
 class _FieldError(Exception):
@@ -120,11 +120,11 @@ def load_roll(path: Path | str, locals_: Collection[str] | None = None) -> Roll:
     file = str(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _parse(_csv_records(path, file), file, "line", str, locals_)
+        return _parse(_csv_rows(path, file), file, "line", str, locals_)
     if suffix == ".xlsx":
         from openpyxl.utils import get_column_letter
 
-        return _parse(_xlsx_records(path, file), file, "row", get_column_letter, locals_)
+        return _parse(_xlsx_rows(path, file), file, "row", get_column_letter, locals_)
     raise RollError.for_file(
         file, f"unsupported file type {path.suffix or '(none)'!r}: save the roll as .csv or .xlsx"
     )
@@ -133,7 +133,7 @@ def load_roll(path: Path | str, locals_: Collection[str] | None = None) -> Roll:
 # -- readers ---------------------------------------------------------------------------------------------
 
 
-def _csv_records(path: Path, file: str) -> Iterator[Record]:
+def _csv_rows(path: Path, file: str) -> Iterator[RollRow]:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -165,7 +165,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _xlsx_records(path: Path, file: str) -> Iterator[Record]:
+def _xlsx_rows(path: Path, file: str) -> Iterator[RollRow]:
     from openpyxl import load_workbook
 
     try:
@@ -190,7 +190,7 @@ def _xlsx_records(path: Path, file: str) -> Iterator[Record]:
 
 
 def _parse(
-    records: Iterator[Record],
+    rows: Iterator[RollRow],
     file: str,
     unit: str,
     column_label: Callable[[int], str],
@@ -204,7 +204,7 @@ def _parse(
     header: _Header | None = None
     data_rows = 0
     try:
-        for line, cells in records:
+        for line, cells in rows:
             if _is_blank(cells):
                 continue
             if header is None:

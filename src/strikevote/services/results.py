@@ -18,7 +18,7 @@ from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     PartialDecryption,
-    combine,
+    combine_decryptions,
     decrypt_result,
     parse_owned,
     parse_partial_decryption,
@@ -64,7 +64,7 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
                 if rec is not None:
                     partials[owner] = parse_partial_decryption(election, rec.content)
             try:
-                factors = combine(election, trustees, partials)
+                factors = combine_decryptions(election, trustees, partials)
             except CombinationError as exc:
                 missing = _missing_trustees(s, vote, _defn.trustees_k, el.local_id, set(partials), exc)
                 raise StateError(missing) from None

@@ -328,10 +328,10 @@ def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: Arch
 
 
 def trustees_fingerprint(archive: Path) -> str:
-    from strikevote.belenios.archive import read_records
+    from strikevote.belenios.archive import read_entries
 
     pending: dict[str, bytes] = {}
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             pending[rec.name_hash] = rec.content
         elif rec.kind == "event":

@@ -20,7 +20,7 @@ from strikevote.belenios.tally import (
     SizedTally,
     check_factor,
     check_result,
-    combine,
+    combine_decryptions,
     parse_owned,
     parse_partial_decryption,
     parse_result,
@@ -154,7 +154,7 @@ class Decryption:
             return
         self.report.check(Check.RESULT_RANGE, True, f"every published count is between 0 and {bound}")
         try:
-            factors = combine(e, self.facts.trustees, self.partials)
+            factors = combine_decryptions(e, self.facts.trustees, self.partials)
         except CombinationError as exc:
             self.report.fail(Check.RESULT_DECRYPTION, str(exc))
             return
