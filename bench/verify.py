@@ -71,7 +71,7 @@ from common import (
 from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_entries
 from strikevote.belenios.ballot import BallotCheck
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.groups import group_by_name
 from strikevote.verify.ballots import check_one
 
@@ -316,7 +316,7 @@ def _count_ff(counter: collections.Counter[str], group: Any) -> Iterator[None]:
 
 
 def count_ops(sample: Sample) -> dict[str, int]:
-    election = Election.parse(sample.election_raw)
+    election = ElectionParams.parse(sample.election_raw)
     checker = BallotCheck(election)
     counter: collections.Counter[str] = collections.Counter()
     raw = sample.ballots[0]  # the archive's bytes, as the verifier gets them

@@ -25,7 +25,7 @@ from vote_kit import (
     toml_text,
 )
 
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.strong_proofs import proofs_json, prove_partial
 from strikevote.belenios.tally import compute_factor
 from strikevote.crypto.randomness import SystemRandomness
@@ -245,7 +245,7 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
     # A correct decryption factor, offered under another owner's name or an owner outside 1..n.
     with db.begin() as s:
         el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
-        election = BelElection.parse(el.election_json)
+        election = ElectionParams.parse(el.election_json)
         enc, _ = encrypted_tally_of(s, el, election)
         pd = compute_factor(election, enc, key1.share, rng)
         raw = pd.to_json(election.group)

@@ -21,7 +21,7 @@ from vote_kit import NOW, PASSPHRASE, Kit, belenios_verify, board_state, open_vo
 from forgery import colluding_ballot, forged_partial, plan, weak_style_strong_proofs
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.strong_proofs import proofs_json
 from strikevote.belenios.tally import SizedTally, add_to_tally, empty_tally, owned_json, tally_json
 from strikevote.cli.ballot_cmd import read_letter
@@ -171,7 +171,7 @@ def _malicious_close(kit: Kit, swap_local: str) -> None:
         vote = s.get(models.Vote, kit.vote_id)
         assert vote is not None
         for el in elections(s, kit.vote_id):
-            election = BelElection.parse(el.election_json)
+            election = ElectionParams.parse(el.election_json)
             g = election.group
             raws = counted_ballots(s, el.id)
             if el.local_id == swap_local:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.cli.ballot_cmd import read_letter
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.randomness import SystemRandomness
@@ -103,7 +103,7 @@ class Kit:
     defn: VoteDefinition
     tmp: Path
     keys: list[Path]
-    elections: dict[str, BelElection] = field(default_factory=dict)
+    elections: dict[str, ElectionParams] = field(default_factory=dict)
     letters: list[Letter] = field(default_factory=list)
 
     def letters_of(self, local: str) -> list[Letter]:
@@ -116,11 +116,11 @@ class Kit:
         assert contents.election_uuid == election.uuid
         return self.ballot_with(election, contents.credential, yes)
 
-    def ballot_with(self, election: BelElection, credential: str, yes: bool) -> str:
+    def ballot_with(self, election: ElectionParams, credential: str, yes: bool) -> str:
         secret = derive_secret(election.group, election.uuid, credential)
         return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], SystemRandomness()).raw
 
-    def stranger_ballot(self, where: str | BelElection) -> str:
+    def stranger_ballot(self, where: str | ElectionParams) -> str:
         """A well-formed ballot signed with a credential on no list, for a local of this vote or any election."""
         election = self.elections[where] if isinstance(where, str) else where
         return self.ballot_with(election, generate_credential(SystemRandomness()), True)
@@ -170,7 +170,7 @@ def open_vote(
     kit = Kit(db, vote_id, defn, work, keys)
     with db() as s:
         kit.elections = {
-            el.local_id: BelElection.parse(el.election_json) for el in votes.elections(s, vote_id)
+            el.local_id: ElectionParams.parse(el.election_json) for el in votes.elections(s, vote_id)
         }
     if issue:
         outbox = None if store is not None else work / "outbox"

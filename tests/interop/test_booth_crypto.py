@@ -21,7 +21,7 @@ from belenios_helpers import run_tool, tool_compute_result, tool_verify, tool_ve
 
 from booth_support import booth_crypto, ok
 from strikevote.belenios.ballot import BallotCheck, create_ballot, parse_ballot
-from strikevote.belenios.election import Election, Question
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import generate_credentials, new_uuid, public_credentials_json
 from strikevote.belenios.simulate import YES_NO, make_trustees
@@ -48,9 +48,9 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
 THREE_OF = Question(("Alice", "Bob", "Carol"), 0, 2, "Pick at most two")
 
 
-def _election(group: Group[Any], seed: str, questions: tuple[Question, ...] = (YES_NO,)) -> Election:
+def _election(group: Group[Any], seed: str, questions: tuple[Question, ...] = (YES_NO,)) -> ElectionParams:
     rng = DeterministicRandomness(seed)
-    return Election.make(
+    return ElectionParams.make(
         group=group,
         public_key=group.g_pow(group.random_nonzero_scalar(rng)),
         uuid=new_uuid(rng),
@@ -276,7 +276,7 @@ def _booth_election(tmp_path: Path, group: Group[Any], votes: list[int]) -> tupl
     rng = DeterministicRandomness(f"booth-election-{group.name}")
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, "both", 2, 3, rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=group,
         public_key=combined_public_key(group, trustees),
         uuid=uuid,

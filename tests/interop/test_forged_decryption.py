@@ -19,7 +19,7 @@ from belenios_helpers import tool_compute_result, tool_verify
 
 from forgery import colluding_ballot, forged_partial, plan, weak_style_strong_proofs
 from strikevote.belenios.ballot import create_ballot, parse_ballot
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import (
     generate_credentials,
@@ -58,7 +58,7 @@ CASES = [(g, m) for g in ("Ed25519", "BELENIOS-2048") for m in ("single", "thres
 @dataclass
 class Forged:
     path: Path
-    election: Election
+    election: ElectionParams
     facts: ArchiveFacts
     partials: dict[int, PartialDecryption]
     secrets: dict[int, int]
@@ -80,7 +80,7 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         trustees, secrets, decrypting = [pedersen], dict(enumerate(shares, start=1)), [1, 2]
         lam = threshold.lagrange_coefficient(g, decrypting, FORGER)
     uuid = new_uuid(rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=g,
         public_key=combined_public_key(g, trustees),
         uuid=uuid,

@@ -26,7 +26,7 @@ from strikevote.belenios.archive import BLOCK, tar_header
 from strikevote.belenios.archive import read_entries as read_tar_entries
 from strikevote.belenios.ballot import create_ballot, parse_ballot, proof_json
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import CredentialPair, generate_credentials, new_uuid, public_credentials_json
 from strikevote.belenios.simulate import YES_NO, make_trustees
@@ -59,7 +59,7 @@ YES, NO = [[1, 0]], [[0, 1]]
 
 @dataclass
 class Setup:
-    election: Election
+    election: ElectionParams
     trustees: list[TrusteeKind]
     trustee_secrets: dict[int, int]
     creds: list[CredentialPair]
@@ -81,7 +81,7 @@ def make_setup(voters: int = 4, mode: str = "both", seed: int = 11, group: Group
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, mode, 2, 3, rng)  # type: ignore[arg-type]
-    election = Election.make(
+    election = ElectionParams.make(
         group=group,
         public_key=combined_public_key(group, trustees),
         uuid=uuid,

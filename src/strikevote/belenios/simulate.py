@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election, Question
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import (
     generate_credentials,
@@ -43,7 +43,7 @@ TrusteeMode = Literal["single", "threshold", "both"]
 @dataclass
 class SimulatedElection:
     path: Path
-    election: Election
+    election: ElectionParams
     trustees: list[TrusteeKind]
     result: list[list[int]]
     trackers: list[str] = field(default_factory=list)
@@ -51,7 +51,7 @@ class SimulatedElection:
 
 def _ballot_job(args: tuple[str, str, str, int, int]) -> str:
     election_raw, uuid, credential, vote, seed = args
-    election = Election.parse(election_raw)
+    election = ElectionParams.parse(election_raw)
     secret = derive_secret(election.group, uuid, credential)
     plaintext = [[1, 0] if vote == 1 else [0, 1]]
     return create_ballot(election, secret, plaintext, DeterministicRandomness(f"ballot|{seed}")).raw
@@ -93,7 +93,7 @@ def simulate(
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, trustee_mode, k, n, rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=group,
         public_key=combined_public_key(group, trustees),
         uuid=uuid,
@@ -144,7 +144,7 @@ def simulate(
 
 
 def _cast(
-    archive: ElectionArchive, election: Election, tally: list[Any], raw: str, sim: SimulatedElection
+    archive: ElectionArchive, election: ElectionParams, tally: list[Any], raw: str, sim: SimulatedElection
 ) -> None:
     from strikevote.belenios.ballot import parse_ballot
 

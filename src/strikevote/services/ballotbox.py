@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.codec import loads
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
@@ -62,7 +62,7 @@ class Verified:
 
 
 def _checker(election_json: str) -> BallotCheck:
-    e = BelElection.parse(election_json)
+    e = ElectionParams.parse(election_json)
     c = _CHECKERS.get(e.uuid)
     if c is None or c.election.raw != election_json:
         c = _CHECKERS[e.uuid] = BallotCheck(e)

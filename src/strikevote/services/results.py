@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
@@ -54,7 +54,7 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
         vote, _defn = load_vote(s, vote_id)
         require_state(vote, "closed")
         for el in elections(s, vote_id):
-            election = BelElection.parse(el.election_json)
+            election = ElectionParams.parse(el.election_json)
             trustees = parse_trustees(election.group, vote.trustees_json or "[]")
             tally, sized = encrypted_tally_of(s, el, election)
             partials: dict[int, PartialDecryption] = {}
@@ -99,7 +99,7 @@ def _missing_trustees(
 
 def strong_proofs_document(s: Session, el: models.Election) -> str:
     """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
-    election = BelElection.parse(el.election_json)
+    election = ElectionParams.parse(el.election_json)
     rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
     return document_json(
         election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}

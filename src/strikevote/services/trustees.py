@@ -22,8 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.codec import dumps, loads
-from strikevote.belenios.election import Election as BelElection
-from strikevote.belenios.election import Question
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.setup import PolynomialMessage, assemble_pedersen, new_uuid
 from strikevote.belenios.strong_proofs import failed_entries, parse_proofs, proofs_json
@@ -237,7 +236,7 @@ def _import_decryption(s: Session, vote: models.Vote, t: models.Trustee, body: A
             raise TrusteeError(f"{where}: local {lid}: expected election, partial_decryption, strong_proofs")
         if part["election"] != el.uuid:
             raise TrusteeError(f"{where}: local {lid}: a decryption for election {part['election']}")
-        election = BelElection.parse(el.election_json)
+        election = ElectionParams.parse(el.election_json)
         tally, _sized = encrypted_tally_of(s, el, election)
         store_partial_decryption(
             s, el, election, tally, t.index, part["partial_decryption"], part["strong_proofs"], where
@@ -248,7 +247,7 @@ def _import_decryption(s: Session, vote: models.Vote, t: models.Trustee, body: A
 def store_partial_decryption(
     s: Session,
     el: models.Election,
-    election: BelElection,
+    election: ElectionParams,
     tally: Any,
     owner: int,
     raw: str,
@@ -318,7 +317,7 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
         pk = combined_public_key(g, [pedersen])
         commitment = vote_commitment(vote_header(vote, defn))
         for loc in defn.locals:
-            e = BelElection.make(
+            e = ElectionParams.make(
                 group=g,
                 public_key=pk,
                 uuid=new_uuid(rng),

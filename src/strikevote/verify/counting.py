@@ -16,7 +16,7 @@ from typing import Any
 
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import text
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
@@ -40,7 +40,7 @@ class BallotCounter:
     def __init__(
         self,
         path: Path,
-        election: Election,
+        election: ElectionParams,
         credentials: Credentials,
         report: Report,
         facts: ArchiveFacts,

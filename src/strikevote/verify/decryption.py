@@ -13,7 +13,7 @@ from typing import Any
 
 from strikevote.belenios.archive import Event
 from strikevote.belenios.codec import text
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.tally import (
     PartialDecryption,
@@ -42,7 +42,7 @@ class Decryption:
     def __init__(
         self,
         stream: EventStream,
-        election: Election,
+        election: ElectionParams,
         counter: BallotCounter,
         report: Report,
         facts: ArchiveFacts,
