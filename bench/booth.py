@@ -35,10 +35,10 @@ from common import BENCH, ROOT, machine, today, wait_quiet, write_json
 
 from strikevote.belenios.ballot import create_ballot
 from strikevote.belenios.election import ElectionParams
-from strikevote.belenios.simulate import YES_NO
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import SystemRandomness
+from strikevote.simulation.election import YES_NO
 
 STATIC = ROOT / "src" / "strikevote" / "web" / "static"
 CHROMIUM = "/usr/bin/chromium"

@@ -106,7 +106,7 @@ def ensure_archive(cache: Path, group: str, n: int, seed: int, jobs: int) -> Arc
         if path.exists():
             log(f"[dim]cached[/dim] {group}, {n} ballots: {path}")
             return Archive(group, n, seed, path.parent, path, meta)
-    from strikevote.belenios.simulate import simulate
+    from strikevote.simulation.election import simulate
 
     shutil.rmtree(key, ignore_errors=True)
     (key / "build").mkdir(parents=True)

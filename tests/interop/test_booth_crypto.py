@@ -22,9 +22,7 @@ from belenios_helpers import run_tool, tool_compute_result, tool_verify, tool_ve
 from booth_support import booth_crypto, ok
 from strikevote.belenios.ballot import BallotCheck, create_ballot, parse_ballot
 from strikevote.belenios.election import ElectionParams, Question
-from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import generate_credentials, new_uuid, public_credentials_json
-from strikevote.belenios.simulate import YES_NO, make_trustees
 from strikevote.belenios.tally import (
     add_to_tally,
     combine_decryptions,
@@ -39,6 +37,8 @@ from strikevote.crypto.ff import BELENIOS_2048
 from strikevote.crypto.group import Group
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.archive import ElectionArchive
+from strikevote.simulation.election import YES_NO, make_trustees
 from strikevote.verify.archive import verify_archive
 
 pytestmark = pytest.mark.interop

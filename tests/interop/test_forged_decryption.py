@@ -20,7 +20,6 @@ from belenios_helpers import tool_compute_result, tool_verify
 from forgery import colluding_ballot, forged_partial, plan, weak_style_strong_proofs
 from strikevote.belenios.ballot import create_ballot, parse_ballot
 from strikevote.belenios.election import ElectionParams
-from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import (
     generate_credentials,
     make_single,
@@ -28,7 +27,6 @@ from strikevote.belenios.setup import (
     public_credentials_json,
     run_pedersen_ceremony,
 )
-from strikevote.belenios.simulate import YES_NO
 from strikevote.belenios.strong_proofs import StrongProofs, document_json, prove_partial
 from strikevote.belenios.tally import (
     PartialDecryption,
@@ -43,6 +41,8 @@ from strikevote.crypto import threshold
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.archive import ElectionArchive
+from strikevote.simulation.election import YES_NO
 from strikevote.verify.archive import ArchiveFacts, verify_archive
 from strikevote.verify.bundle import check_strong_proofs
 from strikevote.verify.checks import Report

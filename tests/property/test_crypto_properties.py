@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from strikevote.belenios.ballot import BallotCheck, ballot_json, create_ballot, parse_ballot
 from strikevote.belenios.election import ElectionParams, Question
-from strikevote.belenios.simulate import make_trustees
 from strikevote.belenios.tally import PartialDecryption, compute_factor, parse_partial_decryption
 from strikevote.belenios.trustees import parse_trustees, pedersen_failures, trustees_json
 from strikevote.crypto import elgamal, proofs, threshold
@@ -33,6 +32,7 @@ from strikevote.crypto.errors import CryptoError, InvalidScalar
 from strikevote.crypto.ff import BELENIOS_2048
 from strikevote.crypto.group import Group
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.election import make_trustees
 
 GROUPS = [ED25519, BELENIOS_2048]
 IDS = ["Ed25519", "BELENIOS-2048"]

@@ -27,9 +27,7 @@ from strikevote.belenios.archive import read_entries as read_tar_entries
 from strikevote.belenios.ballot import create_ballot, parse_ballot, proof_json
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.election import ElectionParams
-from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import CredentialPair, generate_credentials, new_uuid, public_credentials_json
-from strikevote.belenios.simulate import YES_NO, make_trustees
 from strikevote.belenios.tally import (
     add_to_tally,
     combine_decryptions,
@@ -46,6 +44,8 @@ from strikevote.crypto.ff import BELENIOS_2048
 from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.archive import ElectionArchive
+from strikevote.simulation.election import YES_NO, make_trustees
 from strikevote.verify.archive import verify_archive
 
 G = ED25519  # the group of every test that does not say otherwise

@@ -1,4 +1,5 @@
-"""Writing a Belenios election archive in the order belenios-tool writes it (FORMATS.md §6)."""
+"""Writing a Belenios election archive event by event, in the order belenios-tool writes it (FORMATS.md §6): a
+fixture for tests and benchmarks (the vote server writes its archives through :mod:`strikevote.services.board`)."""
 
 from __future__ import annotations
 

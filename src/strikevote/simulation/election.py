@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from strikevote.belenios.ballot import create_ballot
 from strikevote.belenios.election import ElectionParams, Question
-from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import (
     generate_credentials,
     make_single,
@@ -35,6 +34,7 @@ from strikevote.belenios.trustees import Single, TrusteeKind, combined_public_ke
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.group import Group
 from strikevote.crypto.randomness import DeterministicRandomness, Randomness
+from strikevote.simulation.archive import ElectionArchive
 
 YES_NO = Question(("Yes", "No"), 1, 1, "Do you authorize strike action?")
 TrusteeMode = Literal["single", "threshold", "both"]
