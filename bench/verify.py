@@ -631,7 +631,13 @@ def bench_bundle(args: argparse.Namespace, group: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--ballots", type=int, default=10_000)
-    ap.add_argument("--small", type=int, default=1_000, help="ballots of the archive for memory flatness")
+    ap.add_argument(
+        "--small",
+        type=int,
+        default=None,
+        help="ballots of the archive for memory flatness, fewer than --ballots (default 1000, or a tenth of "
+        "--ballots when that is fewer)",
+    )
     ap.add_argument("--groups", default="Ed25519,BELENIOS-2048")
     ap.add_argument("--cache", type=Path, default=BENCH / "cache")
     ap.add_argument("--repeat", type=int, default=3)
@@ -656,6 +662,11 @@ def main(argv: list[str] | None = None) -> None:
         "this many members (issue 7)",
     )
     args = ap.parse_args(argv)
+    if args.small is None:
+        args.small = min(1_000, max(1, args.ballots // 10))
+    if not args.report_only and not args.bundle_members and not 0 < args.small < args.ballots:
+        # the memory slope is taken between the two archives: (RSS_N - RSS_small) / (N - small)
+        ap.error(f"--small ({args.small}) must be at least 1 and fewer than --ballots ({args.ballots})")
     if args.report_only:
         saved = json.loads(args.report_only.read_text())
         report(saved, int(saved["params"]["ballots"]), int(saved["params"]["small"]))
