@@ -27,7 +27,8 @@ from strikevote.belenios.tally import (
 from strikevote.belenios.trustees import parse_trustees
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
-from strikevote.records.result import ResultRecord, build_result
+from strikevote.records.result import ResultRecord
+from strikevote.records.result_build import build_result
 from strikevote.records.vote import EXCLUSION_REASONS, ElectionEntry, Exclusions, VoteRecord
 from strikevote.report import write_report
 from strikevote.roll.eligibility import ExclusionReason
