@@ -32,7 +32,7 @@ from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
 from strikevote.db.engine import open_db
 from strikevote.report import write_report
-from strikevote.services import ballotbox, results, tally, trustees
+from strikevote.services import ballotbox, results, tally, trustee_import, trustees
 from strikevote.services.ballotbox import Receipt
 from strikevote.services.definition import load_definition
 from strikevote.services.errors import BallotRejected, DefinitionError, StateError, TrusteeError
@@ -254,7 +254,7 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
         before = board_state(db)
         with pytest.raises(TrusteeError), db.begin() as s:
             el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
-            trustees.store_partial_decryption(s, el, election, enc, owner, raw, strong)
+            trustee_import.store_partial_decryption(s, el, election, enc, owner, raw, strong)
         assert board_state(db) == before, owner
     with pytest.raises(StateError):  # one real trustee is not enough
         results.decrypt_results(db, kit.vote_id)

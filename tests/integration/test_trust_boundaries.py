@@ -32,7 +32,7 @@ from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.randomness import DeterministicRandomness, SystemRandomness
 from strikevote.db import models
 from strikevote.db.engine import open_db
-from strikevote.services import ballotbox, credentials, results, tally, trustees
+from strikevote.services import ballotbox, credentials, results, tally, trustee_import, trustees
 from strikevote.services.board import Board
 from strikevote.services.errors import TrusteeError
 from strikevote.services.tally import counted_ballots
@@ -345,7 +345,7 @@ def test_forged_decryption_passes_belenios_and_fails_the_bundle(
         e80 = kit.elections["80"]
         enc80, _ = tally.encrypted_tally_of(s, el80, e80)
         part = msg["body"]["80"]
-        trustees.store_partial_decryption(
+        trustee_import.store_partial_decryption(
             s, el80, e80, enc80, 1, part["partial_decryption"], part["strong_proofs"]
         )
     # trustee 3, honest, verifies the archives (every Belenios check passes) and decrypts
