@@ -1,6 +1,6 @@
 # strikevote development tasks. Every target works from a fresh clone: it bootstraps what it needs.
 #
-#   make demo        run the demonstration election (DEMO_ARGS="..." to pass options)
+#   make demo        run the demonstration election (DEMO_ARGS="..." passes options, e.g. "--scenario wga-2017")
 #   make test        setup + lint + typecheck + the whole test suite (what CI runs)
 #   make help        list the targets
 

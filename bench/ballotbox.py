@@ -151,7 +151,7 @@ def _client_cast(args: tuple[str, str, datetime]) -> bool:
 
 def setup_vote(url: str, work: Path, members: int, args: argparse.Namespace) -> tuple[Any, str, list[Any]]:
     """Roll → vote called → key ceremony → credentials, as ``run_demo`` does; returns (db, vote id, letters)."""
-    plan = load_scenario(preset=args.preset).scaled(members)
+    plan = load_scenario(name=args.preset).scaled(members)
     rng = DeterministicRandomness(args.seed)
     pyrng = random.Random(args.seed)
     now = datetime.now(UTC).replace(microsecond=0)

@@ -12,7 +12,7 @@ prove and sign. Two figures per ballot:
 * **worker**: the time inside the worker (``performance.now()`` around the work);
 * **round trip**: from ``postMessage`` on the page to the answer, as the member waits for it.
 
-In the same run the Python core (``Election.parse`` + ``derive_secret`` + ``create_ballot``, gmpy2/libsodium) does
+In the same run the Python core (``ElectionParams.parse`` + ``derive_secret`` + ``create_ballot``, gmpy2/libsodium) does
 the same N ballots; printed: medians, p90, the targets (≤ 300 ms Ed25519, ≤ 1.5 s BELENIOS-2048) and the ratio
 booth / Python core. Figures go to ``bench/results/booth-<date>.json``.
 """
@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH, ROOT, machine, today, wait_quiet, write_json
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election
-from strikevote.belenios.simulate import YES_NO
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import SystemRandomness
+from strikevote.simulation.election import YES_NO
 
 STATIC = ROOT / "src" / "strikevote" / "web" / "static"
 CHROMIUM = "/usr/bin/chromium"
@@ -96,10 +96,10 @@ def static_server() -> http.server.ThreadingHTTPServer:
     return server
 
 
-def election_for(group_name: str) -> tuple[Election, str]:
+def election_for(group_name: str) -> tuple[ElectionParams, str]:
     g = group_by_name(group_name)
     rng = SystemRandomness()
-    election = Election.make(
+    election = ElectionParams.make(
         group=g,
         public_key=g.g_pow(g.random_nonzero_scalar(rng)),
         uuid="BenchBooth" + "".join("123456789abcdefgh"[rng.below(17)] for _ in range(6)),
@@ -110,12 +110,12 @@ def election_for(group_name: str) -> tuple[Election, str]:
     return election, generate_credential(rng)
 
 
-def python_core_ms(election: Election, credential: str, n: int) -> list[float]:
+def python_core_ms(election: ElectionParams, credential: str, n: int) -> list[float]:
     rng = SystemRandomness()
     times = []
     for i in range(WARMUP + n):
         t0 = time.perf_counter()
-        e = Election.parse(election.raw)
+        e = ElectionParams.parse(election.raw)
         secret = derive_secret(e.group, e.uuid, credential)
         create_ballot(e, secret, [[0, 1] if i % 2 else [1, 0]], rng)
         if i >= WARMUP:

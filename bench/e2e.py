@@ -53,7 +53,7 @@ def child(args: argparse.Namespace) -> None:
     from strikevote.demo.runner import run_demo
     from strikevote.demo.scenario import load_scenario
 
-    plan = load_scenario(preset=args.preset).scaled(args.members)
+    plan = load_scenario(name=args.preset).scaled(args.members)
     console = Console(file=io.StringIO(), width=120)
     prof = None
     if args.profile_out:

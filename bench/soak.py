@@ -61,12 +61,12 @@ class SoakResult:
 
 def _ballot(args: tuple[str, str]) -> str:
     from strikevote.belenios.ballot import create_ballot
-    from strikevote.belenios.election import Election
+    from strikevote.belenios.election import ElectionParams
     from strikevote.crypto.credentials import derive_secret
     from strikevote.crypto.randomness import SystemRandomness
 
     election_json, credential = args
-    e = Election.parse(election_json)
+    e = ElectionParams.parse(election_json)
     secret = derive_secret(e.group, e.uuid, credential)
     return create_ballot(e, secret, [[1, 0] if random.random() < 0.7 else [0, 1]], SystemRandomness()).raw
 

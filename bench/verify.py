@@ -68,10 +68,10 @@ from common import (
     write_json,
 )
 
-from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_records
+from strikevote.belenios.archive import ArchiveWriter, Event, parse_archive_header, read_entries
 from strikevote.belenios.ballot import BallotCheck
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.groups import group_by_name
 from strikevote.verify.ballots import check_one
 
@@ -106,7 +106,7 @@ def ensure_archive(cache: Path, group: str, n: int, seed: int, jobs: int) -> Arc
         if path.exists():
             log(f"[dim]cached[/dim] {group}, {n} ballots: {path}")
             return Archive(group, n, seed, path.parent, path, meta)
-    from strikevote.belenios.simulate import simulate
+    from strikevote.simulation.election import simulate
 
     shutil.rmtree(key, ignore_errors=True)
     (key / "build").mkdir(parents=True)
@@ -165,7 +165,7 @@ class Sample:
 def sample_archive(path: Path, k: int) -> Sample:
     data: dict[str, bytes] = {}
     sample = Sample("", b"", [], 0, [])
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "header":
             sample.timestamp = parse_archive_header(rec.content, "BELENIOS")
         elif rec.kind == "data":
@@ -316,7 +316,7 @@ def _count_ff(counter: collections.Counter[str], group: Any) -> Iterator[None]:
 
 
 def count_ops(sample: Sample) -> dict[str, int]:
-    election = Election.parse(sample.election_raw)
+    election = ElectionParams.parse(sample.election_raw)
     checker = BallotCheck(election)
     counter: collections.Counter[str] = collections.Counter()
     raw = sample.ballots[0]  # the archive's bytes, as the verifier gets them
@@ -593,7 +593,7 @@ def bench_bundle(args: argparse.Namespace, group: str) -> dict[str, Any]:
     if not (out / "result.json").exists():
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(out.with_name(out.name + ".private"), ignore_errors=True)
-        scenario = load_scenario(preset="iatse-2021").scaled(args.bundle_members)
+        scenario = load_scenario(name="iatse-2021").scaled(args.bundle_members)
         log(f"{group}: building a {args.bundle_members}-member demo bundle")
         run_demo(scenario, out, group=group, seed=args.seed, console=Console(file=io.StringIO()))
     real = bundle_mod.check_strong_proofs
@@ -631,7 +631,13 @@ def bench_bundle(args: argparse.Namespace, group: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--ballots", type=int, default=10_000)
-    ap.add_argument("--small", type=int, default=1_000, help="ballots of the archive for memory flatness")
+    ap.add_argument(
+        "--small",
+        type=int,
+        default=None,
+        help="ballots of the archive for memory flatness, fewer than --ballots (default 1000, or a tenth of "
+        "--ballots when that is fewer)",
+    )
     ap.add_argument("--groups", default="Ed25519,BELENIOS-2048")
     ap.add_argument("--cache", type=Path, default=BENCH / "cache")
     ap.add_argument("--repeat", type=int, default=3)
@@ -656,6 +662,11 @@ def main(argv: list[str] | None = None) -> None:
         "this many members (issue 7)",
     )
     args = ap.parse_args(argv)
+    if args.small is None:
+        args.small = min(1_000, max(1, args.ballots // 10))
+    if not args.report_only and not args.bundle_members and not 0 < args.small < args.ballots:
+        # the memory slope is taken between the two archives: (RSS_N - RSS_small) / (N - small)
+        ap.error(f"--small ({args.small}) must be at least 1 and fewer than --ballots ({args.ballots})")
     if args.report_only:
         saved = json.loads(args.report_only.read_text())
         report(saved, int(saved["params"]["ballots"]), int(saved["params"]["small"]))

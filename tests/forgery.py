@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.tally import EncryptedTally, PartialDecryption, decrypt_prefix
 from strikevote.crypto.proofs import Proof
 from strikevote.crypto.randomness import DeterministicRandomness, Randomness
@@ -53,7 +53,7 @@ class Forgery:
 
 
 def plan(
-    election: Election,
+    election: ElectionParams,
     public: Any,
     alpha_rest: Sequence[Any],
     shifts: Sequence[int],
@@ -75,13 +75,17 @@ def plan(
     return Forgery(ws, ds, cs, ts)
 
 
-def colluding_ballot(election: Election, secret: int, plaintext: list[list[int]], forgery: Forgery) -> str:
+def colluding_ballot(
+    election: ElectionParams, secret: int, plaintext: list[list[int]], forgery: Forgery
+) -> str:
     """The last voter's honest ballot, encrypted with the trustee's t as randomness."""
     rng = ScriptedRandomness(forgery.t, "colluding voter")
     return create_ballot(election, secret, plaintext, rng).raw
 
 
-def forged_partial(election: Election, tally: EncryptedTally, x: int, forgery: Forgery) -> PartialDecryption:
+def forged_partial(
+    election: ElectionParams, tally: EncryptedTally, x: int, forgery: Forgery
+) -> PartialDecryption:
     """Step 3: F = α^x · g^d with the response w − x·c, for the one question."""
     g, q = election.group, election.group.q
     (row,) = tally

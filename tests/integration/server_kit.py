@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.demo.live import LiveVote, open_vote
@@ -113,7 +113,7 @@ class Vote:
 
     db: sessionmaker[Session]
     live: LiveVote
-    elections: dict[str, BelElection] = field(default_factory=dict)
+    elections: dict[str, ElectionParams] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -125,7 +125,7 @@ class Vote:
     def ballot(self, letter: Letter, yes: bool = True) -> str:
         return self.ballot_with(self.elections[letter.local_id], letter.credential, yes)
 
-    def ballot_with(self, election: BelElection, credential: str, yes: bool = True) -> str:
+    def ballot_with(self, election: ElectionParams, credential: str, yes: bool = True) -> str:
         secret = derive_secret(election.group, election.uuid, credential)
         return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], SystemRandomness()).raw
 
@@ -154,7 +154,7 @@ def make_vote(
         now=datetime.now(UTC).replace(microsecond=0),
     )
     with db() as s:
-        els = {el.local_id: BelElection.parse(el.election_json) for el in votes.elections(s, vote_id)}
+        els = {el.local_id: ElectionParams.parse(el.election_json) for el in votes.elections(s, vote_id)}
     return Vote(db, live, els)
 
 

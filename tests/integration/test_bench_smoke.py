@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bench(script: str, *args: str | Path, tmp_path: Path) -> None:
+def run_bench(script: str, *args: str | Path, tmp_path: Path, code: int = 0) -> str:
     env = {**os.environ, "STRIKEVOTE_BENCH_NO_WAIT": "1"}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *map(str, args)],
@@ -25,7 +25,8 @@ def run_bench(script: str, *args: str | Path, tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stderr
 
 
 @pytest.mark.slow
@@ -33,11 +34,20 @@ def test_verify_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "verify.json"
     run_bench(
         "verify.py",
-        *("--ballots", "12", "--small", "6", "--groups", "Ed25519", "--repeat", "1", "--sample", "0"),
+        *("--ballots", "12", "--groups", "Ed25519", "--repeat", "1", "--sample", "0"),  # default --small: 1
         *("--no-peers", "--no-single-core", "--cache", tmp_path / "cache", "--out", out),
         tmp_path=tmp_path,
     )
-    assert "Ed25519" in json.loads(out.read_text())["groups"]
+    results = json.loads(out.read_text())
+    assert results["params"]["small"] == 1 and results["groups"]["Ed25519"]["small_archive"]["n"] == 1
+
+
+def test_verify_bench_refuses_a_small_archive_as_big_as_the_big_one(tmp_path: Path) -> None:
+    """The memory slope divides by N - small: --small must be fewer than --ballots (it divided by zero)."""
+    for small in ("1000", "2000", "0"):
+        err = run_bench("verify.py", "--ballots", "1000", "--small", small, tmp_path=tmp_path, code=2)
+        assert f"--small ({small}) must be at least 1 and fewer than --ballots (1000)" in err
+    assert not (tmp_path / "cache").exists() and not list(tmp_path.iterdir())
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from test_lifecycle import run_to_bundle
 from vote_kit import NOW, open_vote
 
 from strikevote.belenios.archive import Event as BelEvent
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.cli.ballot_cmd import read_letter
 from strikevote.crypto.credentials import public_credential
 from strikevote.db import models
@@ -23,7 +23,7 @@ from strikevote.services import ballotbox
 from strikevote.services.ballotbox import Receipt
 
 
-def _public(election: BelElection, credential: str) -> str:
+def _public(election: ElectionParams, credential: str) -> str:
     return str(election.group.encode(public_credential(election.group, election.uuid, credential)))
 
 

@@ -177,9 +177,9 @@ def test_rerun_replaces_a_previous_demo_and_refuses_anything_else(tmp_path: Path
 
 def test_wga_2017_scaled_down(tmp_path: Path) -> None:
     members = 400
-    plan = load_scenario(preset="wga-2017").scaled(members)
+    plan = load_scenario(name="wga-2017").scaled(members)
     out = tmp_path / "wga"
-    r = sv("demo", "--preset", "wga-2017", "--members", members, "--out", out, "--seed", 2017)
+    r = sv("demo", "--scenario", "wga-2017", "--members", members, "--out", out, "--seed", 2017)
     assert_public_bundle(out, {x.id for x in plan.locals}, tmp_path / "wga.private")
     result = json.loads((out / "result.json").read_text())
     check_result(result, {x.id: (x.eligible, x.yes, x.no, x.no_email, x.in_arrears) for x in plan.locals})
@@ -197,3 +197,16 @@ def test_wga_2017_scaled_down(tmp_path: Path) -> None:
     assert float(m[3]) == pytest.approx(100 * pop["ballots"] / pop["eligible"], abs=0.05)
     assert 95 < float(m[1]) < 97.5 and 60 < float(m[3]) < 75  # the published 96.3% and 67.5%, scaled
     assert result["passed"] is True and flat(result["announcement"]) in flat(r.stdout)
+
+
+def test_scenario_names_a_built_in_or_a_file_and_preset_is_a_hidden_deprecated_alias(tmp_path: Path) -> None:
+    assert "--preset" not in sv("demo", "--help").output
+    assert "--scenario" in sv("demo", "--help").output
+    r = sv("demo", "--scenario", "iatse-1999", "--out", tmp_path / "a", code=2)
+    assert "iatse-1999: cannot read" in flat(r.output)  # not a built-in name: read as a file
+    r = sv("demo", "--preset", "iatse-1999", "--out", tmp_path / "b", code=2)
+    assert "--preset is deprecated, use --scenario NAME" in flat(r.output)
+    assert "unknown demo scenario 'iatse-1999' (available: iatse-2021, wga-2017)" in flat(r.output)
+    r = sv("demo", "--preset", "wga-2017", "--scenario", "wga-2017", code=2)
+    assert "give --scenario only" in flat(r.output)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -25,14 +25,14 @@ from vote_kit import (
     toml_text,
 )
 
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.strong_proofs import proofs_json, prove_partial
 from strikevote.belenios.tally import compute_factor
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
 from strikevote.db.engine import open_db
 from strikevote.report import write_report
-from strikevote.services import ballotbox, results, tally, trustees
+from strikevote.services import ballotbox, results, tally, trustee_import, trustees
 from strikevote.services.ballotbox import Receipt
 from strikevote.services.definition import load_definition
 from strikevote.services.errors import BallotRejected, DefinitionError, StateError, TrusteeError
@@ -245,7 +245,7 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
     # A correct decryption factor, offered under another owner's name or an owner outside 1..n.
     with db.begin() as s:
         el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
-        election = BelElection.parse(el.election_json)
+        election = ElectionParams.parse(el.election_json)
         enc, _ = encrypted_tally_of(s, el, election)
         pd = compute_factor(election, enc, key1.share, rng)
         raw = pd.to_json(election.group)
@@ -254,7 +254,7 @@ def test_partial_decryptions_from_non_trustees_are_refused(db_url: str, tmp_path
         before = board_state(db)
         with pytest.raises(TrusteeError), db.begin() as s:
             el = next(e for e in elections(s, kit.vote_id) if e.local_id == "44")
-            trustees.store_partial_decryption(s, el, election, enc, owner, raw, strong)
+            trustee_import.store_partial_decryption(s, el, election, enc, owner, raw, strong)
         assert board_state(db) == before, owner
     with pytest.raises(StateError):  # one real trustee is not enough
         results.decrypt_results(db, kit.vote_id)

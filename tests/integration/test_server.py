@@ -32,7 +32,7 @@ from server_kit import (
 from sqlalchemy import select
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import SystemRandomness
 from strikevote.db import models
@@ -139,7 +139,7 @@ def test_serve_demo_prints_working_links_andlogin(tmp_path: Path) -> None:
             assert c.get(f"/vote/{vote_id}").status_code == 200
             d = c.get(f"/api/v1/votes/{vote_id}").json()
             local = next(e["local"] for e in d["elections"] if e["uuid"] == election_uuid)
-            election = BelElection.parse(c.get(f"/api/v1/votes/{vote_id}/locals/{local}/election").text)
+            election = ElectionParams.parse(c.get(f"/api/v1/votes/{vote_id}/locals/{local}/election").text)
             secret = derive_secret(election.group, election.uuid, credential)
             raw = create_ballot(election, secret, [[1, 0]], SystemRandomness()).raw
             r = post_ballot(c, vote_id, raw)

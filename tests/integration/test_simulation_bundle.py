@@ -21,7 +21,7 @@ from strikevote.verify.bundle import verify_bundle
 @pytest.fixture(scope="module")
 def wga_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("simulation")
-    scenario = load_scenario(preset="wga-2017").scaled(500)
+    scenario = load_scenario(name="wga-2017").scaled(500)
     outcome = run_demo(scenario, root / "bundle", seed=3, console=Console(file=io.StringIO()), jobs=1)
     assert outcome.valid, outcome.failures
     return outcome.out

@@ -21,7 +21,7 @@ from vote_kit import NOW, PASSPHRASE, Kit, belenios_verify, board_state, open_vo
 from forgery import colluding_ballot, forged_partial, plan, weak_style_strong_proofs
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.strong_proofs import proofs_json
 from strikevote.belenios.tally import SizedTally, add_to_tally, empty_tally, owned_json, tally_json
 from strikevote.cli.ballot_cmd import read_letter
@@ -32,7 +32,7 @@ from strikevote.crypto.hashing import sha256_b64
 from strikevote.crypto.randomness import DeterministicRandomness, SystemRandomness
 from strikevote.db import models
 from strikevote.db.engine import open_db
-from strikevote.services import ballotbox, credentials, results, tally, trustees
+from strikevote.services import ballotbox, credentials, results, tally, trustee_import, trustees
 from strikevote.services.board import Board
 from strikevote.services.errors import TrusteeError
 from strikevote.services.tally import counted_ballots
@@ -171,7 +171,7 @@ def _malicious_close(kit: Kit, swap_local: str) -> None:
         vote = s.get(models.Vote, kit.vote_id)
         assert vote is not None
         for el in elections(s, kit.vote_id):
-            election = BelElection.parse(el.election_json)
+            election = ElectionParams.parse(el.election_json)
             g = election.group
             raws = counted_ballots(s, el.id)
             if el.local_id == swap_local:
@@ -345,7 +345,7 @@ def test_forged_decryption_passes_belenios_and_fails_the_bundle(
         e80 = kit.elections["80"]
         enc80, _ = tally.encrypted_tally_of(s, el80, e80)
         part = msg["body"]["80"]
-        trustees.store_partial_decryption(
+        trustee_import.store_partial_decryption(
             s, el80, e80, enc80, 1, part["partial_decryption"], part["strong_proofs"]
         )
     # trustee 3, honest, verifies the archives (every Belenios check passes) and decrypts

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.cli.ballot_cmd import read_letter
 from strikevote.crypto.credentials import derive_secret, generate_credential
 from strikevote.crypto.randomness import SystemRandomness
@@ -103,7 +103,7 @@ class Kit:
     defn: VoteDefinition
     tmp: Path
     keys: list[Path]
-    elections: dict[str, BelElection] = field(default_factory=dict)
+    elections: dict[str, ElectionParams] = field(default_factory=dict)
     letters: list[Letter] = field(default_factory=list)
 
     def letters_of(self, local: str) -> list[Letter]:
@@ -116,11 +116,11 @@ class Kit:
         assert contents.election_uuid == election.uuid
         return self.ballot_with(election, contents.credential, yes)
 
-    def ballot_with(self, election: BelElection, credential: str, yes: bool) -> str:
+    def ballot_with(self, election: ElectionParams, credential: str, yes: bool) -> str:
         secret = derive_secret(election.group, election.uuid, credential)
         return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], SystemRandomness()).raw
 
-    def stranger_ballot(self, where: str | BelElection) -> str:
+    def stranger_ballot(self, where: str | ElectionParams) -> str:
         """A well-formed ballot signed with a credential on no list, for a local of this vote or any election."""
         election = self.elections[where] if isinstance(where, str) else where
         return self.ballot_with(election, generate_credential(SystemRandomness()), True)
@@ -170,7 +170,7 @@ def open_vote(
     kit = Kit(db, vote_id, defn, work, keys)
     with db() as s:
         kit.elections = {
-            el.local_id: BelElection.parse(el.election_json) for el in votes.elections(s, vote_id)
+            el.local_id: ElectionParams.parse(el.election_json) for el in votes.elections(s, vote_id)
         }
     if issue:
         outbox = None if store is not None else work / "outbox"
@@ -229,10 +229,10 @@ def belenios_verify(tool: str, archive: Path, workdir: Path) -> str:
 def _archive_uuid(archive: Path) -> str:
     import json
 
-    from strikevote.belenios.archive import Event, read_records
+    from strikevote.belenios.archive import Event, read_entries
 
     data: dict[str, bytes] = {}
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":
@@ -245,12 +245,12 @@ def _archive_uuid(archive: Path) -> str:
 
 def archive_trackers(archive: Path) -> list[str]:
     """The tracker of every ballot on an archive's board, in order."""
-    from strikevote.belenios.archive import Event, read_records
+    from strikevote.belenios.archive import Event, read_entries
     from strikevote.crypto.hashing import sha256_b64
 
     data: dict[str, bytes] = {}
     out = []
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":

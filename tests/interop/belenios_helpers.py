@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from strikevote.belenios.archive import BLOCK, Event, read_records
+from strikevote.belenios.archive import BLOCK, Event, read_entries
 
 TOOL_TIMEOUT = 300
 
@@ -30,7 +30,7 @@ def truncate_before(src: Path, dst: Path, event_type: str) -> Path:
     The kept bytes are copied verbatim: belenios-tool writes no end-of-archive blocks, so neither do we.
     """
     cut: int | None = None
-    for rec in read_records(src):
+    for rec in read_entries(src):
         if rec.kind == "header":
             cut = record_end(rec.offset, rec.content)
         elif rec.kind == "event":
@@ -50,7 +50,7 @@ def truncate_before(src: Path, dst: Path, event_type: str) -> Path:
 def event_payloads(path: Path, event_type: str) -> Iterator[bytes]:
     """The payload data object of every event of ``event_type``, in archive order."""
     data: dict[str, bytes] = {}
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":
@@ -63,7 +63,7 @@ def event_payloads(path: Path, event_type: str) -> Iterator[bytes]:
 def setup_object(path: Path, which: str) -> bytes:
     """The ``election``, ``trustees`` or ``credentials`` object the archive's Setup event points to."""
     data: dict[str, bytes] = {}
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":

@@ -21,11 +21,15 @@ from belenios_helpers import run_tool, tool_compute_result, tool_verify, tool_ve
 
 from booth_support import booth_crypto, ok
 from strikevote.belenios.ballot import BallotCheck, create_ballot, parse_ballot
-from strikevote.belenios.election import Election, Question
-from strikevote.belenios.records import ElectionArchive
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.setup import generate_credentials, new_uuid, public_credentials_json
-from strikevote.belenios.simulate import YES_NO, make_trustees
-from strikevote.belenios.tally import add_to_tally, combine, compute_factor, decrypt_result, empty_tally
+from strikevote.belenios.tally import (
+    add_to_tally,
+    combine_decryptions,
+    compute_factor,
+    decrypt_result,
+    empty_tally,
+)
 from strikevote.belenios.trustees import combined_public_key, decryption_keys
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.ed25519 import ED25519
@@ -33,6 +37,8 @@ from strikevote.crypto.ff import BELENIOS_2048
 from strikevote.crypto.group import Group
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.archive import ElectionArchive
+from strikevote.simulation.election import YES_NO, make_trustees
 from strikevote.verify.archive import verify_archive
 
 pytestmark = pytest.mark.interop
@@ -42,9 +48,9 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
 THREE_OF = Question(("Alice", "Bob", "Carol"), 0, 2, "Pick at most two")
 
 
-def _election(group: Group[Any], seed: str, questions: tuple[Question, ...] = (YES_NO,)) -> Election:
+def _election(group: Group[Any], seed: str, questions: tuple[Question, ...] = (YES_NO,)) -> ElectionParams:
     rng = DeterministicRandomness(seed)
-    return Election.make(
+    return ElectionParams.make(
         group=group,
         public_key=group.g_pow(group.random_nonzero_scalar(rng)),
         uuid=new_uuid(rng),
@@ -270,7 +276,7 @@ def _booth_election(tmp_path: Path, group: Group[Any], votes: list[int]) -> tupl
     rng = DeterministicRandomness(f"booth-election-{group.name}")
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, "both", 2, 3, rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=group,
         public_key=combined_public_key(group, trustees),
         uuid=uuid,
@@ -316,7 +322,9 @@ def _booth_election(tmp_path: Path, group: Group[Any], votes: list[int]) -> tupl
     }
     for tid, pd in partials.items():
         archive.add_partial_decryption(tid, pd)
-    archive.add_result(decrypt_result(election, tally, combine(election, trustees, partials), len(votes)))
+    archive.add_result(
+        decrypt_result(election, tally, combine_decryptions(election, trustees, partials), len(votes))
+    )
     archive.close()
     return path, trackers
 

@@ -19,8 +19,7 @@ from belenios_helpers import tool_compute_result, tool_verify
 
 from forgery import colluding_ballot, forged_partial, plan, weak_style_strong_proofs
 from strikevote.belenios.ballot import create_ballot, parse_ballot
-from strikevote.belenios.election import Election
-from strikevote.belenios.records import ElectionArchive
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.setup import (
     generate_credentials,
     make_single,
@@ -28,12 +27,11 @@ from strikevote.belenios.setup import (
     public_credentials_json,
     run_pedersen_ceremony,
 )
-from strikevote.belenios.simulate import YES_NO
 from strikevote.belenios.strong_proofs import StrongProofs, document_json, prove_partial
 from strikevote.belenios.tally import (
     PartialDecryption,
     add_to_tally,
-    combine,
+    combine_decryptions,
     compute_factor,
     decrypt_result,
     empty_tally,
@@ -43,6 +41,8 @@ from strikevote.crypto import threshold
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.archive import ElectionArchive
+from strikevote.simulation.election import YES_NO
 from strikevote.verify.archive import ArchiveFacts, verify_archive
 from strikevote.verify.bundle import check_strong_proofs
 from strikevote.verify.checks import Report
@@ -58,7 +58,7 @@ CASES = [(g, m) for g in ("Ed25519", "BELENIOS-2048") for m in ("single", "thres
 @dataclass
 class Forged:
     path: Path
-    election: Election
+    election: ElectionParams
     facts: ArchiveFacts
     partials: dict[int, PartialDecryption]
     secrets: dict[int, int]
@@ -80,7 +80,7 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         trustees, secrets, decrypting = [pedersen], dict(enumerate(shares, start=1)), [1, 2]
         lam = threshold.lagrange_coefficient(g, decrypting, FORGER)
     uuid = new_uuid(rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=g,
         public_key=combined_public_key(g, trustees),
         uuid=uuid,
@@ -121,7 +121,7 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         pd = forged_partial(election, tally, x, forgery) if tid == FORGER else None
         partials[tid] = pd or compute_factor(election, tally, secrets[tid], rng)
         archive.add_partial_decryption(tid, partials[tid])
-    result = decrypt_result(election, tally, combine(election, trustees, partials), len(raws))
+    result = decrypt_result(election, tally, combine_decryptions(election, trustees, partials), len(raws))
     assert result == [[4, 2]]  # the forged count: 2 yes and 4 no were cast
     archive.add_result(result)
     archive.close()

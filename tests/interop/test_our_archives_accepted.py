@@ -29,9 +29,9 @@ from belenios_helpers import (
 )
 
 from strikevote.belenios.archive import ArchiveWriter
-from strikevote.belenios.simulate import SimulatedElection, simulate
 from strikevote.belenios.trustees import decryption_keys
 from strikevote.crypto.groups import group_by_name
+from strikevote.simulation.election import SimulatedElection, simulate
 from strikevote.verify.archive import verify_archive
 
 pytestmark = pytest.mark.interop

@@ -18,7 +18,7 @@ from belenios_helpers import archive_result, event_payloads, setup_object
 from typer.testing import CliRunner
 
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.cli.main import app
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.verify.archive import verify_archive
@@ -37,7 +37,7 @@ def test_corpus_is_complete() -> None:
         for m in ("simple", "threshold", "both")
     }
     for p in ARCHIVES:  # belenios-tool names an archive <UUID>.bel
-        assert p.stem == Election.parse(setup_object(p, "election").decode()).uuid
+        assert p.stem == ElectionParams.parse(setup_object(p, "election").decode()).uuid
 
 
 @pytest.mark.parametrize("path", ARCHIVES, ids=[p.parent.name for p in ARCHIVES])
@@ -67,7 +67,7 @@ def test_reference_archive_cli(path: Path) -> None:
 @pytest.mark.parametrize("path", ARCHIVES, ids=[p.parent.name for p in ARCHIVES])
 def test_reference_ballots_one_by_one(path: Path) -> None:
     """Each ballot, taken alone, passes our ballot check (what a server does on submission)."""
-    election = Election.parse(setup_object(path, "election").decode())
+    election = ElectionParams.parse(setup_object(path, "election").decode())
     check = BallotCheck(election)
     trackers = set()
     for raw in event_payloads(path, "Ballot"):

@@ -21,8 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strikevote.belenios.ballot import BallotCheck, ballot_json, create_ballot, parse_ballot
-from strikevote.belenios.election import Election, Question
-from strikevote.belenios.simulate import make_trustees
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.tally import PartialDecryption, compute_factor, parse_partial_decryption
 from strikevote.belenios.trustees import parse_trustees, pedersen_failures, trustees_json
 from strikevote.crypto import elgamal, proofs, threshold
@@ -33,6 +32,7 @@ from strikevote.crypto.errors import CryptoError, InvalidScalar
 from strikevote.crypto.ff import BELENIOS_2048
 from strikevote.crypto.group import Group
 from strikevote.crypto.randomness import DeterministicRandomness
+from strikevote.simulation.election import make_trustees
 
 GROUPS = [ED25519, BELENIOS_2048]
 IDS = ["Ed25519", "BELENIOS-2048"]
@@ -175,8 +175,8 @@ QUESTIONS = [
 ]
 
 
-def _election(group: Group[Any], sk: int, questions: tuple[Question, ...]) -> Election:
-    return Election.make(
+def _election(group: Group[Any], sk: int, questions: tuple[Question, ...]) -> ElectionParams:
+    return ElectionParams.make(
         group=group,
         public_key=group.g_pow(sk),
         uuid="fRCgzzthi5qpmp",
@@ -246,7 +246,7 @@ def test_elgamal_homomorphism(group: Group[Any]) -> None:
         assert decrypt(total, 5 * len(messages)) == sum(messages)
         assert decrypt(elgamal.scale(g, total, weight), 5 * len(messages) * weight) == weight * sum(messages)
         assert elgamal.product(g, []) == elgamal.neutral(g)
-        assert elgamal.combine(g, elgamal.neutral(g), cts[0]) == cts[0]
+        assert elgamal.add_ciphertexts(g, elgamal.neutral(g), cts[0]) == cts[0]
 
     prop()
 
@@ -359,7 +359,7 @@ def test_election_round_trip(group: Group[Any]) -> None:
         ),
     )
     def prop(sk: int, name: str, description: str, questions: list[Question], uuid: str) -> None:
-        e = Election.make(
+        e = ElectionParams.make(
             group=group,
             public_key=group.g_pow(sk),
             uuid=uuid,
@@ -367,7 +367,7 @@ def test_election_round_trip(group: Group[Any]) -> None:
             description=description,
             questions=tuple(questions),
         )
-        back = Election.parse(e.raw)
+        back = ElectionParams.parse(e.raw)
         assert back.raw == e.raw and back.fingerprint == e.fingerprint
         assert (back.name, back.description, back.uuid, back.questions) == (
             name,

@@ -98,9 +98,9 @@ def test_vote_file_parser_raises_only_definition_errors(seed: int, extra: str) -
 
 
 def _sample_ballot() -> str:
-    from strikevote.belenios.archive import read_records
+    from strikevote.belenios.archive import read_entries
 
-    for rec in read_records(ARCHIVE):
+    for rec in read_entries(ARCHIVE):
         if rec.kind == "data" and b'"signature"' in rec.content and b'"answers"' in rec.content:
             return rec.content.decode()
     raise AssertionError("no ballot in the vector archive")

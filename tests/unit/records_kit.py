@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from strikevote.records.result import ResultRecord, build_result
+from strikevote.records.result import ResultRecord
+from strikevote.records.result_build import build_result
 from strikevote.records.vote import (
     ElectionEntry,
     EligibilityTerms,

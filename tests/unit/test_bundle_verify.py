@@ -38,7 +38,7 @@ Doc = dict[str, Any]
 @pytest.fixture(scope="session")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bundle-verify")
-    scenario = load_scenario(preset="iatse-2021").scaled(300)
+    scenario = load_scenario(name="iatse-2021").scaled(300)
     outcome = run_demo(scenario, root / "bundle", seed=7, console=Console(file=io.StringIO()), jobs=1)
     assert outcome.valid, outcome.failures
     return outcome.out

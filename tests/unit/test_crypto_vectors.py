@@ -15,9 +15,9 @@ from typing import Any
 import gmpy2
 import pytest
 
-from strikevote.belenios.archive import Event, read_records
+from strikevote.belenios.archive import Event, read_entries
 from strikevote.belenios.ballot import BallotCheck, ballot_json, parse_ballot
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.setup import public_credentials_json
 from strikevote.belenios.tally import PartialDecryption, parse_partial_decryption, parse_tally, tally_json
 from strikevote.belenios.trustees import check_single, parse_public_key, parse_trustees, trustees_json
@@ -106,10 +106,10 @@ def test_sha256_b64(data: bytes, b64: str) -> None:
 def test_election_fingerprint() -> None:
     """FORMATS.md §2: φ of the 3.0 election = belenios-tool sha256-b64 of election.json."""
     raw = (FORMATS / "election-fRCgzzthi5qpmp.json").read_text()
-    e = Election.parse(raw)
+    e = ElectionParams.parse(raw)
     assert e.fingerprint == sha256_b64(raw) == "wRQCoJNzFFWe7IJkR6KoKCb6Ij1NdZnH+ix4b0lf2yw"
     assert e.raw == raw and e.group is ED25519 and e.uuid == "fRCgzzthi5qpmp"
-    again = Election.make(
+    again = ElectionParams.make(
         group=e.group,
         public_key=e.public_key,
         uuid=e.uuid,
@@ -132,8 +132,8 @@ def test_hash_to_zq_is_big_endian_mod_q() -> None:
 
 
 @pytest.fixture(scope="module")
-def formats_election() -> Election:
-    return Election.parse((FORMATS / "election-fRCgzzthi5qpmp.json").read_text())
+def formats_election() -> ElectionParams:
+    return ElectionParams.parse((FORMATS / "election-fRCgzzthi5qpmp.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def formats_ballot() -> str:
     return (FORMATS / "ballot-fRCgzzthi5qpmp.json").read_text()
 
 
-def test_formats_ballot_verifies(formats_election: Election, formats_ballot: str) -> None:
+def test_formats_ballot_verifies(formats_election: ElectionParams, formats_ballot: str) -> None:
     b = parse_ballot(ED25519, formats_ballot)
     assert BallotCheck(formats_election).failed_check(b) is None
     assert ballot_json(ED25519, b) == formats_ballot  # byte-identical re-serialization
@@ -152,7 +152,7 @@ def test_formats_ballot_verifies(formats_election: Election, formats_ballot: str
     assert b.tracker == "Ki6LPwHoGqorhbDgoQruD3xiaOEYAxzYoIqhviJGdic"
 
 
-def test_formats_ballot_individual_proof_hash(formats_election: Election, formats_ballot: str) -> None:
+def test_formats_ballot_individual_proof_hash(formats_election: ElectionParams, formats_ballot: str) -> None:
     """The exact Fiat–Shamir string of FORMATS.md §10: prove|φ|cred|α,β|A0,B0,A1,B1 (Σc = H)."""
     g, y = ED25519, formats_election.public_key
     b = parse_ballot(g, formats_ballot)
@@ -171,7 +171,7 @@ def test_formats_ballot_individual_proof_hash(formats_election: Election, format
 
 @pytest.mark.parametrize("field", ["choice", "proof", "signature", "uuid", "hash"])
 def test_formats_ballot_any_change_is_caught(
-    formats_election: Election, formats_ballot: str, field: str
+    formats_election: ElectionParams, formats_ballot: str, field: str
 ) -> None:
     obj = json.loads(formats_ballot)
     a = obj["answers"][0]
@@ -252,7 +252,7 @@ def test_credential_secret_formula() -> None:
 def _objects(path: Path) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     data: dict[str, bytes] = {}
     events: list[tuple[str, bytes]] = []
-    for rec in read_records(path):
+    for rec in read_entries(path):
         if rec.kind == "data":
             data[rec.name_hash] = rec.content
         elif rec.kind == "event":
@@ -269,7 +269,7 @@ def test_reference_archive_records_round_trip(path: Path) -> None:
     """Every record of a belenios-tool archive parses and re-serializes byte for byte; its ballots verify."""
     data, events = _objects(path)
     setup = json.loads(events[0][1])
-    election = Election.parse(data[setup["election"]].decode())
+    election = ElectionParams.parse(data[setup["election"]].decode())
     g = election.group
     assert g.name == ("Ed25519" if "Ed25519" in path.parent.name else "BELENIOS-2048")
     raw_trustees = data[setup["trustees"]].decode()

@@ -168,20 +168,20 @@ def test_parse_definition_requires_window() -> None:
 
 
 def test_presets_load_and_match_the_press_figures() -> None:
-    wga = load_scenario(preset="wga-2017")
+    wga = load_scenario(name="wga-2017")
     ballots = sum(x.yes + x.no for x in wga.locals)
     eligible = sum(x.eligible for x in wga.locals)
     yes = sum(x.yes for x in wga.locals)
     assert ballots == 6310
     assert round(100 * yes / ballots, 1) == 96.3
     assert round(100 * ballots / eligible, 1) == 67.5
-    iatse = load_scenario(preset="iatse-2021")
+    iatse = load_scenario(name="iatse-2021")
     assert len(iatse.locals) == 13
     assert iatse.rule == "iatse-constitution"
 
 
 def test_scaling_keeps_proportions() -> None:
-    s = load_scenario(preset="iatse-2021").scaled(60_000)
+    s = load_scenario(name="iatse-2021").scaled(60_000)
     assert len(s.locals) == 13
     assert abs(s.members - 60_000) < 60
     for loc in s.locals:
@@ -227,6 +227,6 @@ def test_bad_scenarios(data: dict, message: str) -> None:
     assert "scenario.toml" in str(exc.value)
 
 
-def test_unknown_preset() -> None:
-    with pytest.raises(DefinitionError, match="unknown demo preset"):
-        load_scenario(preset="nope")
+def test_unknown_scenario() -> None:
+    with pytest.raises(DefinitionError, match="unknown demo scenario"):
+        load_scenario(name="nope")

@@ -1,6 +1,7 @@
 """The layering of DESIGN.md §7, enforced: the pure layers (crypto, belenios, records, rules, verify) never
 import the database, the services, the web server, mail or the command line — not at module level, not
-inside a function, not relatively; below the records each imports only the layers under it.  Also that each
+inside a function, not relatively; below the records each imports only the layers under it.  The simulation
+fixtures (strikevote.simulation) sit on the protocol and are imported by no module of the product.  Also that each
 check name (records/checks.py) and each Fiat–Shamir statement (crypto/statements.py) is spelled in one module
 only.  Read from the source with ``ast``, so no import is run."""
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "src" / "strikevote"
-PURE = ("crypto", "belenios", "records", "rules", "verify")
+PURE = ("crypto", "belenios", "records", "rules", "verify", "simulation")
 FORBIDDEN = ("db", "services", "web", "mail", "cli")
 # The records layer sits on the protocol and the rules only: nothing beside them but the standard library.
 RECORDS_MAY_IMPORT = ("crypto", "belenios", "records", "rules")
@@ -23,6 +24,7 @@ MAY_IMPORT = {
     "crypto": ("strikevote.crypto",),
     "belenios": ("strikevote.crypto", "strikevote.belenios", "strikevote.records.checks"),
     "rules": ("strikevote.rules",),
+    "simulation": ("strikevote.crypto", "strikevote.belenios", "strikevote.simulation"),
     "verify": (
         "strikevote.crypto",
         "strikevote.belenios",
@@ -125,6 +127,44 @@ def test_each_pure_layer_imports_only_the_layers_below_it(layer: str) -> None:
             if module.split(".")[0] == "strikevote" and not _within(module, MAY_IMPORT[layer]):
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}")
     assert found == []
+
+
+SIMULATION = "strikevote.simulation"
+
+
+def importers_of(target: str) -> list[str]:
+    """Every import of ``target`` (or a module under it) by a module of the package outside ``target``."""
+    inside = PACKAGE.joinpath(*target.split(".")[1:])
+    return [
+        f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}"
+        for path in _source_files()
+        if inside not in path.parents
+        for line, module in imported_modules(path)
+        if _within(module, (target,))
+    ]
+
+
+def test_the_simulation_fixtures_are_imported_by_no_module_of_the_product() -> None:
+    """Tests and benchmarks use strikevote.simulation; belenios, verify, the services, the demo… never do."""
+    assert (PACKAGE / "simulation" / "election.py").is_file()
+    assert importers_of(SIMULATION) == []
+
+
+def test_the_simulation_check_is_not_vacuous(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "strikevote"
+    for layer in ("belenios", "simulation"):
+        (fake / layer).mkdir(parents=True)
+    (fake / "belenios" / "bad.py").write_text(
+        "def late():\n    from strikevote.simulation.election import simulate\nfrom ..simulation import archive\n"
+    )
+    (fake / "simulation" / "ok.py").write_text("from strikevote.simulation.archive import ElectionArchive\n")
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
+    assert sorted(f.split(" imports ")[1] for f in importers_of(SIMULATION)) == [
+        "strikevote.simulation",
+        "strikevote.simulation.archive",
+        "strikevote.simulation.election",
+        "strikevote.simulation.election.simulate",
+    ]  # belenios/bad.py's, both of them; simulation/ok.py may import its own package
 
 
 def test_the_check_registry_is_a_leaf() -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from strikevote.records.commitment import vote_commitment
-from strikevote.records.result import ResultRecord, build_result
+from strikevote.records.result import ResultRecord
+from strikevote.records.result_build import build_result
 from strikevote.records.vote import VoteRecord
 from strikevote.report import render_report_html
 from strikevote.rules import LocalCount, evaluate, load_rule

@@ -14,7 +14,8 @@ from records_kit import CLOSED_AT, result_of, vote_record
 
 from strikevote.records.errors import RecordError
 from strikevote.records.numbers import percent_one_decimal, rounded_share, thousands
-from strikevote.records.result import RESULT_FORMAT, ResultRecord, build_result
+from strikevote.records.result import RESULT_FORMAT, ResultRecord
+from strikevote.records.result_build import build_result
 from strikevote.rules import LocalCount, evaluate, load_rule
 
 WGA = [LocalCount("W", "WGA West", 0, 6700, 4500, 150), LocalCount("E", "WGA East", 0, 2648, 1577, 83)]

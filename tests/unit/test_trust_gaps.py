@@ -25,7 +25,7 @@ from test_verify_tamper import (
     tamper,
 )
 
-from strikevote.belenios.election import Election, Question
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.crypto.randomness import DeterministicRandomness
 from strikevote.records.commitment import election_description, vote_commitment
 from strikevote.records.vote import LocalTerms
@@ -83,8 +83,8 @@ def test_yes_no_question_must_be_exactly_one(setup: Setup) -> None:
     vote = vote_record([LocalCount("44", "Local 44", 1, 10, 0, 0)], union="U", title="T", group=e.group.name)
     vote = replace(vote, terms=replace(vote.terms, locals=(local,)))
 
-    def election(lo: int, hi: int) -> Election:
-        return Election.make(
+    def election(lo: int, hi: int) -> ElectionParams:
+        return ElectionParams.make(
             group=e.group,
             public_key=e.public_key,
             uuid=e.uuid,
@@ -115,7 +115,7 @@ def test_no_secret_exponent_goes_through_the_fixed_base_table(monkeypatch: pytes
     """Ballots, credentials, trustee keys, shares and decryption factors: the table (``g_pow``, whose row
     lookups follow the exponent's digits) only ever sees the public interval shifts g^0 and g^-1."""
     from strikevote.belenios.ballot import create_ballot
-    from strikevote.belenios.election import Election, Question
+    from strikevote.belenios.election import ElectionParams, Question
     from strikevote.belenios.setup import generate_credentials, run_pedersen_ceremony, step1_certificate
     from strikevote.belenios.tally import add_to_tally, compute_factor, empty_tally
     from strikevote.belenios.trustees import combined_public_key
@@ -134,7 +134,7 @@ def test_no_secret_exponent_goes_through_the_fixed_base_table(monkeypatch: pytes
     monkeypatch.setattr(G2048, "g_pow", recording)
     step1_certificate(G2048, 1, 2, 3, rng)
     assert seen == []
-    e = Election.make(
+    e = ElectionParams.make(
         group=G2048,
         public_key=combined_public_key(G2048, [pedersen]),
         uuid="abcdefghijklmn",

@@ -36,13 +36,13 @@ from typer.testing import CliRunner
 
 from strikevote.belenios.codec import dumps
 from strikevote.belenios.errors import FormatError
-from strikevote.belenios.records import ElectionArchive
 from strikevote.belenios.setup import public_credentials_json
 from strikevote.belenios.tally import SizedTally
 from strikevote.cli.main import app
 from strikevote.crypto.errors import InvalidScalar
 from strikevote.crypto.group import Group
 from strikevote.crypto.hashing import sha256_b64
+from strikevote.simulation.archive import ElectionArchive
 from strikevote.verify import archive as archive_mod
 from strikevote.verify.archive import verify_archive
 from strikevote.verify.stream import MAX_PENDING, EventStream

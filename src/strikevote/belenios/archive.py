@@ -65,7 +65,9 @@ def archive_header(timestamp: int) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
+class ArchiveEntry:
+    """One member of a Belenios ``.bel`` tar archive: the header, or a data/event file named by its hash."""
+
     kind: Literal["data", "event", "header"]
     name_hash: str
     content: bytes
@@ -112,8 +114,8 @@ def _is_hex_hash(s: object) -> bool:
     return isinstance(s, str) and len(s) == 64 and all(c in "0123456789abcdef" for c in s)
 
 
-def read_records(path: Path) -> Iterator[Record]:
-    """Stream the records of an archive; raises ArchiveError if it is not a readable Belenios archive."""
+def read_entries(path: Path) -> Iterator[ArchiveEntry]:
+    """Stream the tar entries (members) of an archive; raises ArchiveError if it is not a readable Belenios archive."""
     try:
         f: BinaryIO = open_regular(path)
     except OSError as exc:
@@ -137,7 +139,7 @@ def read_records(path: Path) -> Iterator[Record]:
                 if name != "BELENIOS":
                     raise ArchiveError(f"{path}: not a Belenios archive (first record is {name!r})")
                 first = False
-                yield Record("header", "", content, offset)
+                yield ArchiveEntry("header", "", content, offset)
                 continue
             parts = name.split(".")
             if (
@@ -147,7 +149,7 @@ def read_records(path: Path) -> Iterator[Record]:
                 or not _is_hex_hash(parts[0])
             ):
                 raise ArchiveError(f"{path}: unexpected file {name!r} at byte {offset}")
-            yield Record(parts[1], parts[0], content, offset)  # type: ignore[arg-type]
+            yield ArchiveEntry(parts[1], parts[0], content, offset)  # type: ignore[arg-type]
     finally:
         f.close()
 
@@ -199,7 +201,7 @@ class ArchiveWriter:
         last: str | None = None
         height = -1
         end = 0
-        for rec in read_records(path):
+        for rec in read_entries(path):
             end = rec.offset + BLOCK + len(rec.content) + (-len(rec.content) % BLOCK)
             if rec.kind == "header":
                 timestamp = parse_archive_header(rec.content, f"{path}: BELENIOS")

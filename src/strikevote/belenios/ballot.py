@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strikevote.belenios.codec import check_object, decode_element, dumps, get_list, get_str, loads
-from strikevote.belenios.election import Election, Question
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto import elgamal, proofs, statements
 from strikevote.crypto.elgamal import Ciphertext
@@ -157,7 +157,7 @@ def ballot_json(group: Group[Any], ballot: Ballot) -> str:
 class BallotCheck:
     """Per-election precomputation for checking many ballots: shifts d_i and the statement prefix."""
 
-    def __init__(self, election: Election) -> None:
+    def __init__(self, election: ElectionParams) -> None:
         self.election = election
         self.group = election.group
         g = self.group
@@ -210,7 +210,7 @@ class BallotCheck:
 
 
 def create_ballot(
-    election: Election, secret: int, choices: Sequence[Sequence[int]], rng: Randomness
+    election: ElectionParams, secret: int, choices: Sequence[Sequence[int]], rng: Randomness
 ) -> Ballot:
     """Encrypt a plaintext (one 0/1 list per question), prove it and sign it with the credential secret."""
     g, y = election.group, election.public_key

@@ -62,8 +62,9 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Election:
-    """``election.json``.  ``raw`` is the exact string: φ = Base64Compact(SHA-256(raw))."""
+class ElectionParams:
+    """The parameters of one Belenios election, ``election.json`` (not :class:`strikevote.db.models.Election`, the
+    row of a vote's local).  ``raw`` is the exact string: φ = Base64Compact(SHA-256(raw))."""
 
     raw: str
     group: Group[Any]
@@ -88,7 +89,7 @@ class Election:
         name: str,
         description: str,
         questions: tuple[Question, ...],
-    ) -> Election:
+    ) -> ElectionParams:
         obj = {
             "version": 1,
             "description": description,
@@ -98,10 +99,10 @@ class Election:
             "questions": [q.to_json() for q in questions],
             "uuid": uuid,
         }
-        return Election(dumps(obj), group, public_key, description, name, questions, uuid)
+        return ElectionParams(dumps(obj), group, public_key, description, name, questions, uuid)
 
     @staticmethod
-    def parse(raw: str, where: str = "election.json") -> Election:
+    def parse(raw: str, where: str = "election.json") -> ElectionParams:
         obj = check_object(
             loads(raw, where), where, ELECTION_FIELDS, optional=("administrator", "credential_authority")
         )
@@ -126,7 +127,7 @@ class Election:
             raise FormatError(f"{where}.uuid", "a UUID is a base58 token of at least 14 characters")
         if dumps(obj) != raw:
             raise FormatError(where, "not in canonical compact form")
-        return Election(
+        return ElectionParams(
             raw,
             group,
             public_key,

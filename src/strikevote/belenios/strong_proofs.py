@@ -15,7 +15,7 @@ from typing import Any
 
 from strikevote.belenios.ballot import parse_proof, proof_json
 from strikevote.belenios.codec import check_object, dumps, get_int, get_list, get_str, loads
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.tally import EncryptedTally, PartialDecryption
 from strikevote.crypto import strong_decryption
@@ -27,13 +27,18 @@ StrongProofs = list[list[Proof]]
 
 
 def _statement(
-    election: Election, public: Any, alpha: Any, factor: Any, trustee: int
+    election: ElectionParams, public: Any, alpha: Any, factor: Any, trustee: int
 ) -> strong_decryption.Statement:
     return strong_decryption.Statement(election.group, public, alpha, factor, election.fingerprint, trustee)
 
 
 def prove_partial(
-    election: Election, tally: EncryptedTally, x: int, trustee: int, pd: PartialDecryption, rng: Randomness
+    election: ElectionParams,
+    tally: EncryptedTally,
+    x: int,
+    trustee: int,
+    pd: PartialDecryption,
+    rng: Randomness,
 ) -> StrongProofs:
     """Trustee ``trustee``'s strong proofs for its factors ``pd`` of ``tally`` (``x`` its decryption key)."""
     public = election.group.g_pow_secret(x)
@@ -47,7 +52,7 @@ def prove_partial(
 
 
 def failed_entries(
-    election: Election,
+    election: ElectionParams,
     tally: EncryptedTally,
     public: Any,
     trustee: int,
@@ -69,7 +74,7 @@ def proofs_json(sp: StrongProofs) -> str:
     return dumps([[proof_json(p) for p in row] for row in sp])
 
 
-def parse_proofs(election: Election, value: Any, where: str) -> StrongProofs:
+def parse_proofs(election: ElectionParams, value: Any, where: str) -> StrongProofs:
     if isinstance(value, str):
         value = loads(value, where)
     rows = get_list(value, None, where)
@@ -83,7 +88,7 @@ def parse_proofs(election: Election, value: Any, where: str) -> StrongProofs:
     return out
 
 
-def document_json(election: Election, by_owner: dict[int, StrongProofs]) -> str:
+def document_json(election: ElectionParams, by_owner: dict[int, StrongProofs]) -> str:
     return dumps(
         {
             "format": FORMAT,
@@ -97,7 +102,7 @@ def document_json(election: Election, by_owner: dict[int, StrongProofs]) -> str:
     )
 
 
-def parse_document(election: Election, raw: str, where: str) -> dict[int, StrongProofs]:
+def parse_document(election: ElectionParams, raw: str, where: str) -> dict[int, StrongProofs]:
     """Every trustee's proofs, by owner; raises FormatError naming ``where`` on any malformed part."""
     obj = check_object(loads(raw, where), where, ("format", "election", "fingerprint", "trustees"))
     if obj["format"] != FORMAT:

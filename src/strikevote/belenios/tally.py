@@ -21,7 +21,7 @@ from strikevote.belenios.codec import (
     get_str,
     loads,
 )
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import CombinationError, FormatError
 from strikevote.belenios.trustees import Pedersen, Single, TrusteeKind, decryption_keys
 from strikevote.crypto import elgamal, proofs, statements, threshold
@@ -38,7 +38,7 @@ EncryptedTally = list[list[Ciphertext[Any]]]
 MAX_TOTAL_WEIGHT_DIGITS = 30
 
 
-def _check_shape(election: Election, value: Any, where: str) -> list[list[Any]]:
+def _check_shape(election: ElectionParams, value: Any, where: str) -> list[list[Any]]:
     rows = get_list(value, None, where)
     if len(rows) != len(election.questions):
         raise FormatError(where, f"expected {len(election.questions)} question(s), got {len(rows)}")
@@ -51,7 +51,7 @@ def _check_shape(election: Election, value: Any, where: str) -> list[list[Any]]:
 # --- encrypted tally --------------------------------------------------------------------------------------------
 
 
-def empty_tally(election: Election) -> EncryptedTally:
+def empty_tally(election: ElectionParams) -> EncryptedTally:
     g = election.group
     return [[elgamal.neutral(g) for _ in q.answers] for q in election.questions]
 
@@ -61,14 +61,14 @@ def add_to_tally(
 ) -> None:
     for row, answer in zip(tally, answers, strict=True):
         for j, ct in enumerate(answer.choices):
-            row[j] = elgamal.combine(group, row[j], elgamal.scale(group, ct, weight))
+            row[j] = elgamal.add_ciphertexts(group, row[j], elgamal.scale(group, ct, weight))
 
 
 def tally_json(group: Group[Any], tally: EncryptedTally) -> str:
     return dumps([[ciphertext_json(group, c) for c in row] for row in tally])
 
 
-def parse_tally(election: Election, raw: str, where: str = "encrypted_tally") -> EncryptedTally:
+def parse_tally(election: ElectionParams, raw: str, where: str = "encrypted_tally") -> EncryptedTally:
     rows = _check_shape(election, loads(raw, where), where)
     return [
         # an answer nobody ticked (or a local where nobody voted) sums to the identity
@@ -126,7 +126,7 @@ class PartialDecryption:
 
 
 def parse_partial_decryption(
-    election: Election, raw: str, where: str = "partial_decryption"
+    election: ElectionParams, raw: str, where: str = "partial_decryption"
 ) -> PartialDecryption:
     obj = check_object(loads(raw, where), where, ("decryption_factors", "decryption_proofs"))
     g = election.group
@@ -156,12 +156,14 @@ def parse_owned(raw: str, where: str = "owned_partial_decryption") -> tuple[int,
     return get_int(obj, "owner", where, minimum=1), get_str(obj, "payload", where)
 
 
-def decrypt_prefix(election: Election, public: Any) -> str:
+def decrypt_prefix(election: ElectionParams, public: Any) -> str:
     """:func:`strikevote.crypto.statements.decrypt_prefix` in ``election``."""
     return statements.decrypt_prefix(election.group, election.fingerprint, public)
 
 
-def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Randomness) -> PartialDecryption:
+def compute_factor(
+    election: ElectionParams, tally: EncryptedTally, x: int, rng: Randomness
+) -> PartialDecryption:
     """A trustee's share: α^x for every ciphertext, with a Chaum–Pedersen proof each."""
     g = election.group
     prefix = decrypt_prefix(election, g.g_pow_secret(x))
@@ -171,7 +173,7 @@ def compute_factor(election: Election, tally: EncryptedTally, x: int, rng: Rando
 
 
 def check_factor(
-    election: Election, tally: EncryptedTally, public: Any, pd: PartialDecryption
+    election: ElectionParams, tally: EncryptedTally, public: Any, pd: PartialDecryption
 ) -> Failure | None:
     """Belenios ``check_factor``: every factor's Chaum–Pedersen proof (``decryption.partial``); None when all
     verify."""
@@ -186,8 +188,8 @@ def check_factor(
     return Failure(Check.DECRYPTION_PARTIAL, "invalid decryption proof")
 
 
-def combine(
-    election: Election, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]
+def combine_decryptions(
+    election: ElectionParams, trustees: Sequence[TrusteeKind], owned: dict[int, PartialDecryption]
 ) -> list[list[Any]]:
     """Synthetic decryption factors: Singles multiplied, each Pedersen group Lagrange-combined
     (Belenios ``combine_factors``: the first ``threshold`` members in order who decrypted)."""
@@ -223,7 +225,7 @@ def combine(
 
 
 def decrypt_result(
-    election: Election, tally: EncryptedTally, factors: list[list[Any]], total_weight: int
+    election: ElectionParams, tally: EncryptedTally, factors: list[list[Any]], total_weight: int
 ) -> list[list[int]]:
     g = election.group
     return [
@@ -233,7 +235,7 @@ def decrypt_result(
 
 
 def check_result(
-    election: Election, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]
+    election: ElectionParams, tally: EncryptedTally, factors: list[list[Any]], result: list[list[int]]
 ) -> Failure | None:
     """Belenios ``check_result``: g^result = β / F for every entry (``result.result``); None when it holds."""
     g = election.group
@@ -250,7 +252,7 @@ def result_json(result: list[list[int]]) -> str:
     return dumps({"result": result})
 
 
-def parse_result(election: Election, raw: str, where: str = "result") -> list[list[int]]:
+def parse_result(election: ElectionParams, raw: str, where: str = "result") -> list[list[int]]:
     obj = check_object(loads(raw, where), where, ("result",))
     rows = _check_shape(election, obj["result"], f"{where}.result")
     for i, row in enumerate(rows):

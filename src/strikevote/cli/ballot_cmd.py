@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.cli.common import DEFAULT_DB, EXIT_USAGE, DbOption, database, fail, handled, out_console
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import SystemRandomness
@@ -143,15 +143,15 @@ def _read_credential(path: Path | None) -> str:
 
 def _election(
     vote: str | None, local: str | None, election_json: Path | None, uuid: str | None, db: str
-) -> BelElection:
+) -> ElectionParams:
     if election_json is not None:
-        return BelElection.parse(election_json.read_text(encoding="utf-8"), str(election_json))
+        return ElectionParams.parse(election_json.read_text(encoding="utf-8"), str(election_json))
     if local is None and uuid is None:
         raise fail("ballot make", "give --local L (or --letter FILE)", EXIT_USAGE)
     if vote is None and (local is not None or uuid is None):
         raise fail("ballot make", "give the VOTE id (or --election-json FILE)", EXIT_USAGE)
     with database(db) as sm:
-        return BelElection.parse(public.find_election_json(sm, vote, local, uuid))
+        return ElectionParams.parse(public.find_election_json(sm, vote, local, uuid))
 
 
 @app.command("cast")

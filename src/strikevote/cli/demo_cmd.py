@@ -11,13 +11,22 @@ from rich.console import Console
 
 from strikevote.cli.common import check_db_url
 from strikevote.demo.runner import run_demo
-from strikevote.demo.scenario import PRESETS, load_scenario
+from strikevote.demo.scenario import SCENARIOS, load_scenario
 from strikevote.services.errors import ServiceError
 
 
 def demo(
-    preset: Annotated[str | None, typer.Option(help=f"A built-in scenario: {', '.join(PRESETS)}.")] = None,
-    scenario: Annotated[Path | None, typer.Option(help="A scenario TOML file (see README).")] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME|FILE",
+            help=f"A built-in scenario ({', '.join(SCENARIOS)}; default iatse-2021) or a scenario TOML file "
+            "(see README).",
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(hidden=True, help="Deprecated spelling of --scenario NAME.")
+    ] = None,
     members: Annotated[
         int | None, typer.Option(help="Scale the scenario to about this many members.")
     ] = None,
@@ -43,11 +52,18 @@ def demo(
 ) -> None:
     """Run a whole simulated vote: roll, trustees, credentials, ballots, tally, decryption, result, report."""
     console = Console()
-    if preset and scenario:
-        typer.echo("strikevote demo: give --preset or --scenario, not both", err=True)
-        raise typer.Exit(2)
+    if preset is not None:
+        if scenario is not None:
+            typer.echo(
+                "strikevote demo: give --scenario only (--preset is its deprecated spelling)", err=True
+            )
+            raise typer.Exit(2)
+        typer.echo("strikevote demo: --preset is deprecated, use --scenario NAME", err=True)
     try:
-        plan = load_scenario(scenario, preset)
+        if preset is not None or scenario is None or scenario in SCENARIOS:
+            plan = load_scenario(name=preset or scenario)
+        else:
+            plan = load_scenario(Path(scenario))
         if members:
             plan = plan.scaled(members)
         out = out or Path(tempfile.mkdtemp(prefix="strikevote-demo-"))

@@ -21,7 +21,7 @@ def encrypt(group: Group[Any], y: Any, m: int, r: int) -> Ciphertext[Any]:
     return Ciphertext(group.g_pow_secret(r), group.mul(group.pow_secret(y, r), group.g_pow_secret(m)))
 
 
-def combine(group: Group[Any], a: Ciphertext[Any], b: Ciphertext[Any]) -> Ciphertext[Any]:
+def add_ciphertexts(group: Group[Any], a: Ciphertext[Any], b: Ciphertext[Any]) -> Ciphertext[Any]:
     """The homomorphic sum of the plaintexts."""
     return Ciphertext(group.mul(a.alpha, b.alpha), group.mul(a.beta, b.beta))
 
@@ -39,5 +39,5 @@ def scale(group: Group[Any], a: Ciphertext[Any], weight: int) -> Ciphertext[Any]
 def product(group: Group[Any], cts: Iterable[Ciphertext[Any]]) -> Ciphertext[Any]:
     acc = neutral(group)
     for ct in cts:
-        acc = combine(group, acc, ct)
+        acc = add_ciphertexts(group, acc, ct)
     return acc

@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.randomness import DeterministicRandomness, SystemRandomness
 from strikevote.db.engine import open_db
@@ -92,13 +92,13 @@ def _ballot_job(args: tuple[str, str, str, int, int | None]) -> str:
     return create_ballot(election, secret, [[1, 0] if yes else [0, 1]], rng).raw
 
 
-_ELECTIONS: dict[str, BelElection] = {}
+_ELECTIONS: dict[str, ElectionParams] = {}
 
 
-def _election(raw: str) -> BelElection:
+def _election(raw: str) -> ElectionParams:
     e = _ELECTIONS.get(raw)
     if e is None:
-        e = _ELECTIONS[raw] = BelElection.parse(raw)
+        e = _ELECTIONS[raw] = ElectionParams.parse(raw)
     return e
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from strikevote.rules import RuleError, load_rule
 from strikevote.services.errors import DefinitionError
 
-PRESETS = ("iatse-2021", "wga-2017")
+SCENARIOS = ("iatse-2021", "wga-2017")  # built in, under demo/scenarios/
 LOCAL_KEYS = {"id", "name", "delegates", "eligible", "yes", "no", "no_email", "in_arrears"}
 TOP_KEYS = {"union", "title", "kind", "question", "rule", "locals", "group", "revote", "trustees"}
 
@@ -64,7 +64,8 @@ class Scenario:
         return replace(self, locals=tuple(locs))
 
 
-def load_scenario(path: Path | None = None, preset: str | None = None) -> Scenario:
+def load_scenario(path: Path | None = None, name: str | None = None) -> Scenario:
+    """The scenario in the TOML file ``path``, else the built-in one called ``name`` (default ``iatse-2021``)."""
     if path is not None:
         try:
             text, where = path.read_text(encoding="utf-8"), str(path)
@@ -73,11 +74,13 @@ def load_scenario(path: Path | None = None, preset: str | None = None) -> Scenar
         except UnicodeDecodeError as exc:
             raise DefinitionError(f"{path}: not a UTF-8 text file (bad byte at offset {exc.start})") from None
     else:
-        name = preset or "iatse-2021"
-        if name not in PRESETS:
-            raise DefinitionError(f"unknown demo preset '{name}' (available: {', '.join(PRESETS)})")
-        text = resources.files("strikevote.demo").joinpath(f"presets/{name}.toml").read_text(encoding="utf-8")
-        where = f"preset {name}"
+        name = name or "iatse-2021"
+        if name not in SCENARIOS:
+            raise DefinitionError(f"unknown demo scenario '{name}' (available: {', '.join(SCENARIOS)})")
+        text = (
+            resources.files("strikevote.demo").joinpath(f"scenarios/{name}.toml").read_text(encoding="utf-8")
+        )
+        where = f"scenario {name}"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -7,7 +7,8 @@ decoding validates every field once and raises :class:`RecordError` naming its J
 here. Pure: imports the standard library, :mod:`strikevote.crypto`, :mod:`strikevote.belenios` and
 :mod:`strikevote.rules` only (tests/unit/test_layers.py).
 
-Modules: :mod:`~strikevote.records.vote`, :mod:`~strikevote.records.result`,
+Modules: :mod:`~strikevote.records.vote`, :mod:`~strikevote.records.result` (and its builder,
+:mod:`~strikevote.records.result_build`),
 :mod:`~strikevote.records.announcement`, :mod:`~strikevote.records.commitment`,
 :mod:`~strikevote.records.numbers`, :mod:`~strikevote.records.errors` and the codecs' field readers,
 :mod:`~strikevote.records.fields`; the verifier's check names and its one failure type,

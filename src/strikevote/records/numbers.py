@@ -6,7 +6,7 @@
 * A percentage people read (the announcement, the certificate, its charts) is :func:`percent_one_decimal`:
   one decimal, rounded half up from the exact fraction of the integers, never from a stored share.
 
-Not to be confused with :func:`strikevote.rules.model.share` (the exact :class:`~fractions.Fraction` the rules
+Not to be confused with :func:`strikevote.rules.thresholds.share` (the exact :class:`~fractions.Fraction` the rules
 decide with) and the rules engine's trace, which prints two decimals of that fraction.
 """
 

@@ -1,10 +1,10 @@
 """The result record, ``result.json`` (DESIGN.md §3): the counts per local and union-wide, the rule's evaluation
 step by step, the outcome and its announcement.
 
-:func:`build_result` makes it from the vote record and the rules engine's :class:`~strikevote.rules.Evaluation`
-(our own output: nothing to re-validate); the publisher (``services/results.py``) and the independent verifier
+:func:`~strikevote.records.result_build.build_result` makes it from the vote record and the rules engine's
+:class:`~strikevote.rules.Evaluation`; the publisher (``services/results.py``) and the independent verifier
 (:mod:`strikevote.verify.bundle`, which rebuilds it from verified data and compares it with the published one
-field by field) call the same function. One codec, :meth:`ResultRecord.to_json` /
+field by field) call the same function.  Here: the record and its one codec, :meth:`ResultRecord.to_json` /
 :meth:`ResultRecord.from_json`, in the file's key order; decoding validates every field, naming its path.
 
 Conventions a verifier needs to recompute the figures (:mod:`strikevote.records.numbers`):
@@ -18,17 +18,14 @@ Conventions a verifier needs to recompute the figures (:mod:`strikevote.records.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from strikevote.records import fields
-from strikevote.records.announcement import announcement
 from strikevote.records.errors import RecordError
-from strikevote.records.numbers import rounded_share
-from strikevote.records.vote import KINDS, RuleSpec, VoteRecord
-from strikevote.rules import Evaluation, RuleError, load_rule
+from strikevote.records.vote import KINDS, RuleSpec
+from strikevote.rules import RuleError, load_rule
 
 __all__ = [
     "DECIDERS",
@@ -38,7 +35,6 @@ __all__ = [
     "PopularVote",
     "ResultRecord",
     "RuleOutcome",
-    "build_result",
 ]
 
 RESULT_FORMAT: Final = "strikevote-result/2"  # 2: "simulation", rule.decided_by; US spelling of in_favor
@@ -188,88 +184,6 @@ def _local_json(x: LocalResult) -> dict[str, Any]:
         "election_uuid": x.election_uuid,
         "election_fingerprint": x.election_fingerprint,
     }
-
-
-# --- building ---------------------------------------------------------------------------------------------------
-
-
-def build_result(vote: VoteRecord, evaluation: Evaluation, closed_at: datetime) -> ResultRecord:
-    """The result record of ``vote`` (with its elections) for the rules engine's ``evaluation`` of its locals'
-    counts, in the order the result lists them; ``closed_at``: when the ballot box was closed.
-
-    Every local evaluated must have an election in ``vote``: its uuid and fingerprint are the result's."""
-    locals_ = tuple(_local_result(vote, entry) for entry in evaluation.per_local)
-    yes, no = evaluation.popular["yes"], evaluation.popular["no"]
-    eligible = evaluation.popular["eligible"]
-    ballots = yes + no
-    record = ResultRecord(
-        simulation=vote.terms.simulation,
-        union=vote.terms.union,
-        title=vote.terms.title,
-        kind=vote.terms.kind,
-        group=vote.terms.group,
-        closed_at=closed_at,
-        passed=evaluation.passed,
-        announcement="",  # below, from the record itself
-        rule=RuleOutcome(
-            name=evaluation.rule,
-            description=evaluation.description,
-            trace=tuple(evaluation.trace),
-            threshold=evaluation.threshold,
-            counts_locals=evaluation.counts_locals,
-            uses_delegates=evaluation.uses_delegates,
-            decided_by=_decided_by(evaluation),
-            spec=vote.terms.rule,
-        ),
-        popular=PopularVote(
-            yes=yes,
-            no=no,
-            ballots=ballots,
-            eligible=eligible,
-            yes_share=rounded_share(yes, ballots),
-            turnout=rounded_share(ballots, eligible),
-            passed=evaluation.popular["passed"],
-        ),
-        delegates=DelegateVote(
-            yes=evaluation.delegates["yes"],
-            no=evaluation.delegates["no"],
-            total=evaluation.delegates["total"],
-            passed=evaluation.delegates["passed"],
-        ),
-        locals_in_favor=evaluation.locals_in_favor,
-        locals=locals_,
-    )
-    return replace(record, announcement=announcement(record))
-
-
-def _local_result(vote: VoteRecord, entry: Mapping[str, Any]) -> LocalResult:
-    election = vote.election(entry["id"])
-    if election is None:
-        raise ValueError(f"local {entry['id']!r} was evaluated but has no election in the vote record")
-    yes, no, eligible = entry["yes"], entry["no"], entry["eligible"]
-    ballots = yes + no
-    return LocalResult(
-        id=entry["id"],
-        name=entry["name"],
-        delegates=entry["delegates"],
-        eligible=eligible,
-        ballots=ballots,
-        yes=yes,
-        no=no,
-        yes_share=rounded_share(yes, ballots),
-        turnout=rounded_share(ballots, eligible),
-        in_favor=entry["in_favor"],
-        delegates_yes=entry["delegates_yes"],
-        election_uuid=election.uuid,
-        election_fingerprint=election.fingerprint,
-    )
-
-
-def _decided_by(evaluation: Evaluation) -> tuple[str, ...]:
-    """The parts of the vote the rule tests (:data:`DECIDERS`), in that order; the members' vote when it tests
-    none of them."""
-    flags = (evaluation.uses_popular, evaluation.counts_locals, evaluation.uses_delegates)
-    return tuple(name for name, on in zip(DECIDERS, flags, strict=True) if on) or ("members",)
 
 
 # --- decoding ---------------------------------------------------------------------------------------------------

@@ -35,19 +35,14 @@ import io
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Final
 
+from strikevote.roll.cells import PARSERS, CellError
 from strikevote.roll.errors import RollError, RowError
 from strikevote.roll.model import (
     Member,
     Roll,
-    email_problem,
-    member_id_problem,
-    normalize_status,
-    status_problem,
-    text_problem,
 )
 
 #: The roll's columns, in the order :func:`~strikevote.roll.writer.write_roll_csv` writes them.
@@ -65,26 +60,9 @@ COLUMNS: Final[tuple[str, ...]] = (
 OPTIONAL_COLUMNS: Final[tuple[str, ...]] = ("language",)
 
 _COLUMN_BY_KEY: Final = {c.replace("_", ""): c for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
-_LANGUAGE_NAMES: Final = {
-    "en": "en",
-    "english": "en",
-    "inglés": "en",
-    "ingles": "en",
-    "es": "es",
-    "spanish": "es",
-    "español": "es",
-    "espanol": "es",
-}
 _HEADER_SEPARATORS = re.compile(r"[\s_\-]+")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TRUE: Final = frozenset({"yes", "y", "true", "t", "1"})
-_FALSE: Final = frozenset({"no", "n", "false", "f", "0", ""})
 
-Record = tuple[int, list[object]]  # (1-based physical line or row, cell values)
-
-
-class _FieldError(Exception):
-    """A cell value is unusable; the message names the value."""
+RollRow = tuple[int, list[object]]  # (1-based physical line or row, cell values)
 
 
 class _ReadError(Exception):
@@ -120,11 +98,11 @@ def load_roll(path: Path | str, locals_: Collection[str] | None = None) -> Roll:
     file = str(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _parse(_csv_records(path, file), file, "line", str, locals_)
+        return _parse(_csv_rows(path, file), file, "line", str, locals_)
     if suffix == ".xlsx":
         from openpyxl.utils import get_column_letter
 
-        return _parse(_xlsx_records(path, file), file, "row", get_column_letter, locals_)
+        return _parse(_xlsx_rows(path, file), file, "row", get_column_letter, locals_)
     raise RollError.for_file(
         file, f"unsupported file type {path.suffix or '(none)'!r}: save the roll as .csv or .xlsx"
     )
@@ -133,7 +111,7 @@ def load_roll(path: Path | str, locals_: Collection[str] | None = None) -> Roll:
 # -- readers ---------------------------------------------------------------------------------------------
 
 
-def _csv_records(path: Path, file: str) -> Iterator[Record]:
+def _csv_rows(path: Path, file: str) -> Iterator[RollRow]:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -165,7 +143,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _xlsx_records(path: Path, file: str) -> Iterator[Record]:
+def _xlsx_rows(path: Path, file: str) -> Iterator[RollRow]:
     from openpyxl import load_workbook
 
     try:
@@ -190,7 +168,7 @@ def _xlsx_records(path: Path, file: str) -> Iterator[Record]:
 
 
 def _parse(
-    records: Iterator[Record],
+    rows: Iterator[RollRow],
     file: str,
     unit: str,
     column_label: Callable[[int], str],
@@ -204,7 +182,7 @@ def _parse(
     header: _Header | None = None
     data_rows = 0
     try:
-        for line, cells in records:
+        for line, cells in rows:
             if _is_blank(cells):
                 continue
             if header is None:
@@ -313,8 +291,8 @@ def _parse_row(
     for column, index in header.position.items():
         raw = cells[index] if index < len(cells) else None
         try:
-            values[column] = _PARSERS[column](raw, known_locals)
-        except _FieldError as exc:
+            values[column] = PARSERS[column](raw, known_locals)
+        except CellError as exc:
             errors.append(RowError(file, line, column, str(exc)))
 
     member_id = values.get("member_id")
@@ -339,128 +317,3 @@ def _parse_row(
     except ValueError as exc:  # pragma: no cover - the parsers check everything Member checks
         errors.append(RowError(file, line, None, str(exc)))
         return None
-
-
-# -- cell parsers ----------------------------------------------------------------------------------------
-
-
-def _text(raw: object) -> str:
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw.strip()
-    if isinstance(raw, bool):
-        raise _FieldError(f"expected text, found the logical value {raw}")
-    if isinstance(raw, int):
-        return str(raw)
-    if isinstance(raw, float):
-        return str(int(raw)) if raw.is_integer() else str(raw)
-    if isinstance(raw, date):
-        shown = raw.date() if isinstance(raw, datetime) and raw.time() == time() else raw
-        raise _FieldError(f"expected text, found the date {shown.isoformat()}")
-    raise _FieldError(f"expected text, found {raw!r}")
-
-
-def _required_text(raw: object, _locals: frozenset[str] | None = None) -> str:
-    value = _text(raw)
-    problem = text_problem(value)
-    if problem:
-        raise _FieldError(problem)
-    return value
-
-
-def _member_id(raw: object, _locals: frozenset[str] | None) -> str:
-    value = _text(raw)
-    problem = member_id_problem(value)
-    if problem:
-        raise _FieldError(problem)
-    return value
-
-
-def _local(raw: object, known_locals: frozenset[str] | None) -> str:
-    value = _required_text(raw)
-    if known_locals is not None and value not in known_locals:
-        listed = sorted(known_locals)
-        shown = ", ".join(listed[:12]) + (", …" if len(listed) > 12 else "")
-        raise _FieldError(f"unknown local {value!r} (known locals: {shown})")
-    return value
-
-
-def _email(raw: object, _locals: frozenset[str] | None) -> str | None:
-    value = _text(raw)
-    if not value:
-        return None
-    problem = email_problem(value)
-    if problem:
-        raise _FieldError(problem)
-    return value
-
-
-def _status(raw: object, _locals: frozenset[str] | None) -> str:
-    value = normalize_status(_required_text(raw))
-    problem = status_problem(value)
-    if problem:
-        raise _FieldError(problem)
-    return value
-
-
-def _paid_through(raw: object, _locals: frozenset[str] | None) -> date | None:
-    if raw is None:
-        return None
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    if isinstance(raw, bool):
-        raise _FieldError(f"expected a date, found the logical value {raw}")
-    if isinstance(raw, int | float):
-        raise _FieldError(f"{raw!r} is a number, not a date: format the cell as a date or write YYYY-MM-DD")
-    if not isinstance(raw, str):
-        raise _FieldError(f"expected a date, found {raw!r}")
-    value = raw.strip()
-    if not value:
-        return None
-    if not _ISO_DATE.fullmatch(value):
-        raise _FieldError(f"{value!r} is not a date in YYYY-MM-DD form")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _FieldError(f"{value!r} is not a valid calendar date") from None
-
-
-def _language(raw: object, _locals: frozenset[str] | None) -> str:
-    value = _text(raw).lower()
-    if not value:
-        return "en"
-    code = _LANGUAGE_NAMES.get(value)
-    if code is None:
-        raise _FieldError(f"{value!r} is not a language of the letters (en or es)")
-    return code
-
-
-def _checkoff(raw: object, _locals: frozenset[str] | None) -> bool:
-    if raw is None:
-        return False
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, int | float) and raw in (0, 1):
-        return bool(raw)
-    if isinstance(raw, str):
-        value = raw.strip().lower()
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-    raise _FieldError(f"{raw!r} is not yes or no (use yes, no, true, false, 1 or 0)")
-
-
-_PARSERS: Final[dict[str, Callable[[object, frozenset[str] | None], object]]] = {
-    "member_id": _member_id,
-    "name": _required_text,
-    "email": _email,
-    "local": _local,
-    "status": _status,
-    "dues_paid_through": _paid_through,
-    "dues_checkoff": _checkoff,
-    "language": _language,
-}

@@ -76,15 +76,12 @@ Unknown keys, misplaced options, missing ``then``/``else``, bad thresholds and u
 from .engine import evaluate
 from .load import load_rule
 from .model import (
-    MAJORITY,
     AllOf,
     AnyOf,
-    Comparison,
     DelegateMajority,
     EligibleShare,
     Evaluation,
     IfThenElse,
-    LocalCount,
     LocalsInFavor,
     Node,
     Not,
@@ -93,11 +90,11 @@ from .model import (
     Rule,
     RuleError,
     Side,
-    Threshold,
     Turnout,
 )
 from .presets import PRESETS
 from .spec import parse_threshold
+from .thresholds import MAJORITY, Comparison, LocalCount, Threshold
 
 __all__ = [
     "MAJORITY",

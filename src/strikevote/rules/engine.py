@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from typing import Any, assert_never
 
 from .model import (
-    MAJORITY,
     AllOf,
     AnyOf,
     DelegateMajority,
     EligibleShare,
     Evaluation,
     IfThenElse,
-    LocalCount,
     LocalsInFavor,
     Node,
     Not,
@@ -29,12 +27,10 @@ from .model import (
     PresetRef,
     Rule,
     Side,
-    Threshold,
     Turnout,
-    percent,
-    share,
 )
 from .spec import ALL_LOCALS, walk
+from .thresholds import MAJORITY, LocalCount, Threshold, percent, share
 
 __all__ = ["chart_threshold", "evaluate"]
 

@@ -13,10 +13,8 @@ from fractions import Fraction
 from typing import Any, Final
 
 from .model import (
-    MAJORITY,
     AllOf,
     AnyOf,
-    Comparison,
     DelegateMajority,
     EligibleShare,
     IfThenElse,
@@ -28,9 +26,9 @@ from .model import (
     Rule,
     RuleError,
     Side,
-    Threshold,
     Turnout,
 )
+from .thresholds import MAJORITY, Comparison, Threshold
 
 __all__ = [
     "ALL_LOCALS",

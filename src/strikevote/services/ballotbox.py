@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import BallotCheck, parse_ballot
 from strikevote.belenios.codec import loads
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
@@ -65,7 +65,7 @@ class Verified:
 @functools.lru_cache(maxsize=64)
 def _checker(election_json: str) -> BallotCheck:
     """One checker per election text (parsing election.json validates its public key: not on every cast)."""
-    return BallotCheck(BelElection.parse(election_json))
+    return BallotCheck(ElectionParams.parse(election_json))
 
 
 def verify_ballot(election_json: str, raw: str) -> Verified:

@@ -42,7 +42,7 @@ from strikevote.mail.outbox import queue_credential_letters, record_recipients
 from strikevote.mail.settings import MailPlan, MailSettings
 from strikevote.services.board import Board, payloads
 from strikevote.services.castore import CAStore, StoredCredential
-from strikevote.services.definition import LocalDef
+from strikevote.services.definition_sections import LocalDef
 from strikevote.services.errors import NotFound, StateError
 from strikevote.services.votes import elections, load_vote, require_state
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.strong_proofs import document_json, parse_proofs
 from strikevote.belenios.tally import (
     PartialDecryption,
-    combine,
+    combine_decryptions,
     decrypt_result,
     parse_owned,
     parse_partial_decryption,
@@ -27,7 +27,8 @@ from strikevote.belenios.tally import (
 from strikevote.belenios.trustees import parse_trustees
 from strikevote.crypto.hashing import sha256_b64
 from strikevote.db import models
-from strikevote.records.result import ResultRecord, build_result
+from strikevote.records.result import ResultRecord
+from strikevote.records.result_build import build_result
 from strikevote.records.vote import EXCLUSION_REASONS, ElectionEntry, Exclusions, VoteRecord
 from strikevote.report import write_report
 from strikevote.roll.eligibility import ExclusionReason
@@ -54,7 +55,7 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
         vote, _defn = load_vote(s, vote_id)
         require_state(vote, "closed")
         for el in elections(s, vote_id):
-            election = BelElection.parse(el.election_json)
+            election = ElectionParams.parse(el.election_json)
             trustees = parse_trustees(election.group, vote.trustees_json or "[]")
             tally, sized = encrypted_tally_of(s, el, election)
             partials: dict[int, PartialDecryption] = {}
@@ -64,7 +65,7 @@ def decrypt_results(db: sessionmaker[Session], vote_id: str) -> dict[str, list[l
                 if rec is not None:
                     partials[owner] = parse_partial_decryption(election, rec.content)
             try:
-                factors = combine(election, trustees, partials)
+                factors = combine_decryptions(election, trustees, partials)
             except CombinationError as exc:
                 missing = _missing_trustees(s, vote, _defn.trustees_k, el.local_id, set(partials), exc)
                 raise StateError(missing) from None
@@ -99,7 +100,7 @@ def _missing_trustees(
 
 def strong_proofs_document(s: Session, el: models.Election) -> str:
     """``locals/<id>.proofs.json``: every trustee's strong decryption proofs for this local (DESIGN.md §12)."""
-    election = BelElection.parse(el.election_json)
+    election = ElectionParams.parse(el.election_json)
     rows = s.scalars(select(models.DecryptionProof).where(models.DecryptionProof.election_id == el.id))
     return document_json(
         election, {r.owner: parse_proofs(election, r.content, "stored proofs") for r in rows}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.belenios.ballot import parse_ballot
-from strikevote.belenios.election import Election as BelElection
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.tally import (
     EncryptedTally,
     SizedTally,
@@ -72,7 +72,7 @@ def close_and_tally(
                 check_close_time(vote_id, defn.closes, defn.timezone, now, early=early)
             vote.closed_at = now or datetime.now(UTC)
             for el in elections(s, vote_id):
-                election = BelElection.parse(el.election_json)
+                election = ElectionParams.parse(el.election_json)
                 g = election.group
                 tally = empty_tally(election)
                 raws = counted_ballots(s, el.id)
@@ -111,7 +111,7 @@ def check_close_time(vote_id: str, closes: datetime, timezone: str, now: datetim
 
 
 def encrypted_tally_of(
-    s: Session, el: models.Election, election: BelElection
+    s: Session, el: models.Election, election: ElectionParams
 ) -> tuple[EncryptedTally, SizedTally]:
     from strikevote.services.board import payloads
 

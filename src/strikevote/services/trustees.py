@@ -4,7 +4,8 @@ Trustees work on their own machines (DESIGN.md §12, :mod:`strikevote.trustee`):
 the public export of the vote (:func:`export_for_trustee`: certificates, polynomials, verification keys, and
 after the close each local's archive) and imports the public message the trustee's command wrote
 (:func:`import_message`), which is checked before anything is stored: the right vote, a real seat, the right
-step, valid signatures and proofs.  Both take and return bytes, so the server's API can call them as they are.
+step, valid signatures and proofs (each step's checks: :mod:`strikevote.services.trustee_import`).  Both
+take and return bytes, so the server's API can call them as they are.
 
 :func:`init_trustee`, :func:`publish_polynomial`, :func:`finish_trustee` and :func:`partial_decrypt` run one
 trustee's step in-process through that same export → step → import path (the demo and the tests).  The server
@@ -21,31 +22,32 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from strikevote.belenios.codec import dumps, loads
-from strikevote.belenios.election import Election as BelElection
-from strikevote.belenios.election import Question
+from strikevote.belenios.codec import loads
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.errors import FormatError
-from strikevote.belenios.setup import PolynomialMessage, assemble_pedersen, new_uuid
-from strikevote.belenios.strong_proofs import failed_entries, parse_proofs, proofs_json
-from strikevote.belenios.tally import check_factor, parse_partial_decryption
+from strikevote.belenios.setup import assemble_pedersen, new_uuid
 from strikevote.belenios.trustees import (
-    check_single,
     combined_public_key,
     parse_public_key,
-    parse_signed,
     trustees_json,
 )
-from strikevote.crypto import proofs, threshold
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
 from strikevote.crypto.randomness import Randomness
-from strikevote.crypto.statements import sigmsg_prefix
 from strikevote.db import models
 from strikevote.records.commitment import election_description, vote_commitment
-from strikevote.services.board import Board, export_archive, last_event_type, payloads
+from strikevote.services.board import export_archive
 from strikevote.services.errors import StateError, TrusteeError
 from strikevote.services.results import vote_header
-from strikevote.services.tally import encrypted_tally_of
+from strikevote.services.trustee_import import (
+    certificates,
+    import_certificate,
+    import_decryption,
+    import_polynomial,
+    import_verification_key,
+    polynomials,
+    trustee_rows,
+)
 from strikevote.services.votes import elections, load_vote, require_state
 from strikevote.trustee import keyfile, steps
 from strikevote.trustee.errors import TrusteeFileError, TrusteeRefusal
@@ -56,18 +58,9 @@ from strikevote.trustee.messages import (
     message_json,
     parse_export,
     parse_message,
-    parse_polynomial,
 )
 
 CLOSED_STATES = ("closed", "tallied", "published")
-
-
-def _rows(s: Session, vote_id: str) -> list[models.Trustee]:
-    return list(
-        s.scalars(
-            select(models.Trustee).where(models.Trustee.vote_id == vote_id).order_by(models.Trustee.index)
-        )
-    )
 
 
 # --- the committee's export -----------------------------------------------------------------------------------
@@ -89,7 +82,7 @@ def export_for_trustee(db: sessionmaker[Session], vote_id: str) -> bytes:
                 _json_or_none(t.polynomial),
                 _json_or_none(t.verification_key),
             )
-            for t in _rows(s, vote_id)
+            for t in trustee_rows(s, vote_id)
         )
         els = elections(s, vote_id)
         vote_json = vote_header(vote, defn) if els else None
@@ -125,166 +118,14 @@ def import_message(db: sessionmaker[Session], vote_id: str, raw: bytes, where: s
             raise TrusteeError(f"{where}: vote {vote_id!r} has no trustee {msg.trustee}")
         try:
             if msg.step == "certificate":
-                return _import_certificate(s, vote, defn, t, msg.body, where)
+                return import_certificate(s, vote, defn, t, msg.body, where)
             if msg.step == "polynomial":
-                return _import_polynomial(s, vote, defn, t, msg.body, where)
+                return import_polynomial(s, vote, defn, t, msg.body, where)
             if msg.step == "verification-key":
-                return _import_verification_key(s, vote, defn, t, msg.body, where)
-            return _import_decryption(s, vote, t, msg.body, where)
+                return import_verification_key(s, vote, defn, t, msg.body, where)
+            return import_decryption(s, vote, t, msg.body, where)
         except (FormatError, CryptoError) as exc:
             raise TrusteeError(f"{where}: {exc}") from None
-
-
-def _import_certificate(
-    s: Session, vote: models.Vote, defn: Any, t: models.Trustee, body: Any, where: str
-) -> str:
-    require_state(vote, "keys")
-    if t.certificate is not None:
-        raise TrusteeError(f"{where}: trustee {t.index} already has a certificate")
-    g = group_by_name(defn.group)
-    cert = parse_signed(g, body, f"{where}: certificate")
-    from strikevote.belenios.trustees import parse_cert_keys
-
-    ck = parse_cert_keys(g, cert.message, f"{where}: certificate")
-    expected = {"group": g.name, "size": defn.trustees_n, "threshold": defn.trustees_k, "index": t.index}
-    if ck.context != expected:
-        raise TrusteeError(f"{where}: the certificate is not for seat {t.index} of this {defn.trustees_k}-of-"
-                           f"{defn.trustees_n} ceremony in {g.name}")  # fmt: skip
-    if not proofs.verify_knowledge(g, ck.verification, cert.signature, sigmsg_prefix(cert.message)):
-        raise TrusteeError(f"{where}: the certificate's signature does not verify")
-    t.certificate = dumps(cert.to_json())
-    return f"certificate of trustee {t.index}"
-
-
-def _certs(s: Session, vote_id: str, group: Any) -> list[Any]:
-    rows = _rows(s, vote_id)
-    missing = [t.index for t in rows if t.certificate is None]
-    if missing:
-        raise StateError(f"waiting for the certificates of trustees {missing}")
-    return [
-        parse_signed(group, loads(t.certificate or "", "certificate"), f"certificate {t.index}") for t in rows
-    ]
-
-
-def _polynomials(s: Session, vote_id: str, group: Any, size: int) -> list[PolynomialMessage]:
-    rows = _rows(s, vote_id)
-    missing = [t.index for t in rows if t.polynomial is None]
-    if missing:
-        raise StateError(f"waiting for the polynomials of trustees {missing}")
-    return [
-        parse_polynomial(group, json.loads(t.polynomial or "{}"), size, f"polynomial {t.index}") for t in rows
-    ]
-
-
-def _import_polynomial(
-    s: Session, vote: models.Vote, defn: Any, t: models.Trustee, body: Any, where: str
-) -> str:
-    require_state(vote, "keys")
-    if t.polynomial is not None:
-        raise TrusteeError(f"{where}: trustee {t.index} already published its polynomial")
-    g = group_by_name(defn.group)
-    certs = _certs(s, vote.id, g)
-    p = parse_polynomial(g, body, defn.trustees_n, f"{where}: polynomial")
-    if p.index != t.index:
-        raise TrusteeError(f"{where}: the polynomial says it is trustee {p.index}'s, not {t.index}'s")
-    steps.check_polynomial(g, certs, p, defn.trustees_k, f"{where}: polynomial")
-    t.polynomial = json.dumps(body)
-    return f"polynomial of trustee {t.index}"
-
-
-def _import_verification_key(
-    s: Session, vote: models.Vote, defn: Any, t: models.Trustee, body: Any, where: str
-) -> str:
-    require_state(vote, "keys")
-    if t.verification_key is not None:
-        raise TrusteeError(f"{where}: trustee {t.index} already published its verification key")
-    g = group_by_name(defn.group)
-    certs = _certs(s, vote.id, g)
-    polys = sorted(_polynomials(s, vote.id, g, defn.trustees_n), key=lambda p: p.index)
-    from strikevote.belenios.trustees import parse_cert_keys, parse_coefexps
-
-    vk = parse_public_key(g, body, f"{where}: verification key")
-    exps = [parse_coefexps(g, p.coefexps.message, "coefexps") for p in polys]
-    expected = threshold.verification_keys(g, exps)[t.index - 1]
-    ck = parse_cert_keys(g, certs[t.index - 1].message, "certificate")
-    if not (
-        g.eq(vk.public_key, expected)
-        and check_single(g, vk) is None
-        and vk.signature is not None
-        and proofs.verify_knowledge(g, ck.verification, vk.signature, sigmsg_prefix(g.encode(expected)))
-    ):
-        raise TrusteeError(
-            f"{where}: trustee {t.index}'s verification key does not match the polynomials or is not signed"
-        )
-    t.verification_key = dumps(vk.to_json(g))
-    return f"verification key of trustee {t.index}"
-
-
-def _import_decryption(s: Session, vote: models.Vote, t: models.Trustee, body: Any, where: str) -> str:
-    require_state(vote, "closed")
-    if t.verification_key is None:
-        raise TrusteeError(f"{where}: trustee {t.index} has no verification key")
-    els = {el.local_id: el for el in elections(s, vote.id)}
-    if not isinstance(body, dict) or set(body) != set(els):
-        raise TrusteeError(f"{where}: expected one decryption for each local {sorted(els)}")
-    for lid, part in sorted(body.items()):
-        el = els[lid]
-        if (
-            not isinstance(part, dict)
-            or set(part) != {"election", "partial_decryption", "strong_proofs"}
-            or not all(isinstance(v, str) for v in part.values())
-        ):
-            raise TrusteeError(f"{where}: local {lid}: expected election, partial_decryption, strong_proofs")
-        if part["election"] != el.uuid:
-            raise TrusteeError(f"{where}: local {lid}: a decryption for election {part['election']}")
-        election = BelElection.parse(el.election_json)
-        tally, _sized = encrypted_tally_of(s, el, election)
-        store_partial_decryption(
-            s, el, election, tally, t.index, part["partial_decryption"], part["strong_proofs"], where
-        )
-    return f"partial decryptions of trustee {t.index} for {len(body)} local(s)"
-
-
-def store_partial_decryption(
-    s: Session,
-    el: models.Election,
-    election: BelElection,
-    tally: Any,
-    owner: int,
-    raw: str,
-    strong_raw: str,
-    where: str = "partial decryption",
-) -> None:
-    """Check a partial decryption and its strong proofs from outside and append them; refuses non-trustees and
-    bad proofs (of either kind)."""
-    from strikevote.belenios.tally import owned_json
-
-    _vote, defn = load_vote(s, el.vote_id)
-    if not 1 <= owner <= defn.trustees_n:
-        raise TrusteeError(f"{where}: trustee {owner} is not a trustee of this vote")
-    if last_event_type(s, el.id) not in ("EncryptedTally", "PartialDecryption"):
-        raise StateError(f"local {el.local_id} is not waiting for partial decryptions")
-    t = s.get(models.Trustee, (el.vote_id, owner))
-    if t is None or t.verification_key is None:
-        raise TrusteeError(f"{where}: trustee {owner} has no verification key")
-    g = election.group
-    try:
-        pd = parse_partial_decryption(election, raw, f"{where}: partial_decryption")
-        sp = parse_proofs(election, strong_raw, f"{where}: strong_proofs")
-    except (FormatError, CryptoError) as exc:
-        raise TrusteeError(str(exc)) from None
-    vk = parse_public_key(g, loads(t.verification_key, "vk"), "vk").public_key
-    if check_factor(election, tally, vk, pd) is not None:
-        raise TrusteeError(f"{where}: trustee {owner}'s decryption proof for local {el.local_id} is invalid")
-    if failed_entries(election, tally, vk, owner, pd, sp):
-        raise TrusteeError(f"{where}: trustee {owner}'s strong proof for local {el.local_id} is invalid")
-    for existing in payloads(s, el.id, "PartialDecryption"):
-        if json.loads(existing)["owner"] == owner:
-            raise TrusteeError(f"{where}: trustee {owner} already decrypted local {el.local_id}")
-    board = Board(s, el.id)
-    h = board.add_data(raw)
-    board.add_event("PartialDecryption", board.add_data(owned_json(owner, h)))
-    s.add(models.DecryptionProof(election_id=el.id, owner=owner, content=proofs_json(sp)))
 
 
 def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) -> str:
@@ -310,7 +151,11 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
         ]
         try:
             pedersen = assemble_pedersen(
-                g, defn.trustees_k, _certs(s, vote_id, g), _polynomials(s, vote_id, g, defn.trustees_n), vks
+                g,
+                defn.trustees_k,
+                certificates(s, vote_id, g),
+                polynomials(s, vote_id, g, defn.trustees_n),
+                vks,
             )
         except CryptoError as exc:
             raise TrusteeError(str(exc)) from None
@@ -318,7 +163,7 @@ def setup_elections(db: sessionmaker[Session], vote_id: str, rng: Randomness) ->
         pk = combined_public_key(g, [pedersen])
         commitment = vote_commitment(vote_header(vote, defn))
         for loc in defn.locals:
-            e = BelElection.make(
+            e = ElectionParams.make(
                 group=g,
                 public_key=pk,
                 uuid=new_uuid(rng),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strikevote.belenios.ballot import Ballot, BallotCheck, parse_ballot
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto.errors import CryptoError
 from strikevote.crypto.groups import group_by_name
@@ -42,7 +42,7 @@ _CHECKER: BallotCheck | None = None
 
 def _init_worker(election_raw: str) -> None:
     global _CHECKER
-    _CHECKER = BallotCheck(Election.parse(election_raw))
+    _CHECKER = BallotCheck(ElectionParams.parse(election_raw))
 
 
 def check_one(checker: BallotCheck, index: int, raw: bytes) -> CheckedBallot:
@@ -132,7 +132,7 @@ def default_jobs() -> int:
 class BallotPool:
     """Checks ballots in order, in parallel.  Use as a context manager."""
 
-    def __init__(self, election: Election, jobs: int | None = None) -> None:
+    def __init__(self, election: ElectionParams, jobs: int | None = None) -> None:
         self.election = election
         self.jobs = jobs or default_jobs()
         self._pool: Any = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError, UnreadableError
 from strikevote.belenios.files import read_regular_text
 from strikevote.belenios.strong_proofs import failed_entries, parse_document
@@ -55,7 +55,7 @@ def _load_json(path: Path) -> Any:
         raise UnreadableError(str(path), f"invalid JSON ({exc})") from None
 
 
-def definition_matches(vote: VoteRecord, local: LocalTerms, el: Election) -> bool:
+def definition_matches(vote: VoteRecord, local: LocalTerms, el: ElectionParams) -> bool:
     """The archive's election was set up for this vote and local (services/trustees.py): its name, description,
     group and yes/no question carry vote.json's title, union, group, local name and question, and the
     description commits to the rest of vote.json (rule, locals, delegates, window, roll, trustees)."""
@@ -328,10 +328,10 @@ def check_strong_proofs(report: Report, proofs_path: Path, lid: str, facts: Arch
 
 
 def trustees_fingerprint(archive: Path) -> str:
-    from strikevote.belenios.archive import read_records
+    from strikevote.belenios.archive import read_entries
 
     pending: dict[str, bytes] = {}
-    for rec in read_records(archive):
+    for rec in read_entries(archive):
         if rec.kind == "data":
             pending[rec.name_hash] = rec.content
         elif rec.kind == "event":

@@ -16,7 +16,7 @@ from typing import Any
 
 from strikevote.belenios.ballot import parse_ballot
 from strikevote.belenios.codec import text
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.crypto import elgamal
 from strikevote.crypto.elgamal import Ciphertext
@@ -40,7 +40,7 @@ class BallotCounter:
     def __init__(
         self,
         path: Path,
-        election: Election,
+        election: ElectionParams,
         credentials: Credentials,
         report: Report,
         facts: ArchiveFacts,
@@ -56,6 +56,7 @@ class BallotCounter:
         )  # slot -> TRACKER_PREFIX bytes of that ballot's tracker
         self.superseded: dict[int, tuple[int, bytes]] = {}  # ballot index -> (weight, tracker prefix)
         self.superseded_trackers: set[bytes] = set()
+        self.divided_out: set[int] = set()  # the superseded ballots already divided out of ``running``
         g = election.group
         self.running: list[list[Ciphertext[Any]]] = [
             [elgamal.neutral(g) for _ in q.answers] for q in election.questions
@@ -132,13 +133,15 @@ class BallotCounter:
 
     def tally(self) -> list[list[Ciphertext[Any]]]:
         """The product of the counted ballots: the running product, with every superseded ballot divided out
-        (a second pass over the archive, only when some voter revoted)."""
-        if not self.superseded:
+        (a second pass over the archive, only when some voter revoted).  Each is divided out once, however
+        many EncryptedTally events ask (a second one is out of order, and reported as such)."""
+        pending = {i: v for i, v in self.superseded.items() if i not in self.divided_out}
+        if not pending:
             return self.running
         g = self.election.group
         name = self.path.name
         rescan = EventStream(self.path, Report(str(self.path)))
-        index, last = 0, max(self.superseded)
+        index, last = 0, max(pending)
         for ev in rescan.events():
             if ev.type != "Ballot":
                 continue
@@ -146,9 +149,9 @@ class BallotCounter:
             if index > last:
                 break
             raw = rescan.take(ev.payload, f"ballot #{index}")
-            if index not in self.superseded:
+            if index not in pending:
                 continue
-            weight, tracker = self.superseded[index]
+            weight, tracker = pending[index]
             if sha256_b64(raw)[:TRACKER_PREFIX].encode("ascii") != tracker:
                 raise FormatError(
                     f"{name}: ballot #{index}", "the archive changed while it was being verified"
@@ -156,4 +159,5 @@ class BallotCounter:
             where = f"{name}: ballot #{index}"
             ballot = parse_ballot(g, text(raw, where), where)
             self._accumulate(ciphertext_pairs(ballot), weight, divide=True)
+            self.divided_out.add(index)
         return self.running

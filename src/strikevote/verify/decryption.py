@@ -13,14 +13,14 @@ from typing import Any
 
 from strikevote.belenios.archive import Event
 from strikevote.belenios.codec import text
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import CombinationError
 from strikevote.belenios.tally import (
     PartialDecryption,
     SizedTally,
     check_factor,
     check_result,
-    combine,
+    combine_decryptions,
     parse_owned,
     parse_partial_decryption,
     parse_result,
@@ -42,7 +42,7 @@ class Decryption:
     def __init__(
         self,
         stream: EventStream,
-        election: Election,
+        election: ElectionParams,
         counter: BallotCounter,
         report: Report,
         facts: ArchiveFacts,
@@ -154,7 +154,7 @@ class Decryption:
             return
         self.report.check(Check.RESULT_RANGE, True, f"every published count is between 0 and {bound}")
         try:
-            factors = combine(e, self.facts.trustees, self.partials)
+            factors = combine_decryptions(e, self.facts.trustees, self.partials)
         except CombinationError as exc:
             self.report.fail(Check.RESULT_DECRYPTION, str(exc))
             return

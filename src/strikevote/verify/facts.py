@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.tally import PartialDecryption
 from strikevote.belenios.trustees import TrusteeKind
 from strikevote.crypto.elgamal import Ciphertext
@@ -16,7 +16,7 @@ from strikevote.crypto.elgamal import Ciphertext
 class ArchiveFacts:
     """What the verifier learnt, for bundle checks and reports."""
 
-    election: Election | None = None
+    election: ElectionParams | None = None
     trustees: list[TrusteeKind] = field(default_factory=list)
     credentials: int = 0
     ballots: int = 0

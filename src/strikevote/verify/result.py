@@ -1,7 +1,7 @@
 """result.json checked whole, against verified data only (DESIGN.md §3).
 
 The verifier rebuilds the result record the publisher writes from the archives' decrypted counts, vote.json and
-the rule evaluated again, with the publisher's own builder (:func:`strikevote.records.result.build_result`),
+the rule evaluated again, with the publisher's own builder (:func:`strikevote.records.result_build.build_result`),
 and compares it with the published document field by field; any difference, missing or extra field fails
 ``result.field``, naming the JSON path.  Only ``closed_at`` cannot be recomputed: it must be an ISO 8601 date
 and time with its UTC offset, not before the voting window opened.  The published document is compared as
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from strikevote.records.checks import Check
-from strikevote.records.result import build_result
+from strikevote.records.result_build import build_result
 from strikevote.records.vote import VoteRecord
 from strikevote.rules import LocalCount, evaluate, load_rule
 from strikevote.verify.checks import Report

@@ -11,7 +11,7 @@ from typing import Any
 
 from strikevote.belenios.archive import Event
 from strikevote.belenios.codec import check_object, decimal, get_list, loads, text
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.errors import FormatError
 from strikevote.belenios.trustees import (
     Single,
@@ -44,7 +44,7 @@ class Credentials:
 
 def check_setup(
     stream: EventStream, ev: Event, report: Report, facts: ArchiveFacts, jobs: int | None
-) -> tuple[Election, Credentials]:
+) -> tuple[ElectionParams, Credentials]:
     """Read and check the Setup event's data objects; the election and its credentials."""
     name = stream.path.name
     setup = check_object(
@@ -53,7 +53,7 @@ def check_setup(
         ("election", "trustees", "credentials"),
     )
     where = f"{name}: election.json"
-    election = Election.parse(text(stream.take(setup["election"], "election"), where), where)
+    election = ElectionParams.parse(text(stream.take(setup["election"], "election"), where), where)
     g = election.group
     where = f"{name}: trustees.json"
     trustees = parse_trustees(g, text(stream.take(setup["trustees"], "trustees"), where), where)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from strikevote.belenios.archive import Event, Record, parse_archive_header, read_records
+from strikevote.belenios.archive import ArchiveEntry, Event, parse_archive_header, read_entries
 from strikevote.belenios.errors import FormatError
 from strikevote.records.checks import Check
 from strikevote.verify.checks import Report
@@ -36,7 +36,7 @@ class EventStream:
     def __init__(self, path: Path, report: Report) -> None:
         self.path = path
         self.report = report
-        self.records = read_records(path)
+        self.records = read_entries(path)
         self.pending: dict[str, bytes] = {}
         self.parent: str | None = None
         self.height = -1
@@ -81,7 +81,7 @@ class EventStream:
         if self.unreferenced <= MAX_REPORTED:
             self.report.fail(Check.ARCHIVE_UNREFERENCED, f"data object {h[:16]}…: {why}")
 
-    def _event(self, rec: Record) -> Event:
+    def _event(self, rec: ArchiveEntry) -> Event:
         ev = Event.parse(rec.content, f"{self.path.name}: {rec.name_hash}.event.json")
         if ev.parent != self.parent or ev.height != self.height + 1:
             if self.chain_ok:

@@ -1,4 +1,5 @@
-"""Writing a Belenios election archive in the order belenios-tool writes it (FORMATS.md §6)."""
+"""Writing a Belenios election archive event by event, in the order belenios-tool writes it (FORMATS.md §6): a
+fixture for tests and benchmarks (the vote server writes its archives through :mod:`strikevote.services.board`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from strikevote.belenios.archive import ArchiveWriter
 from strikevote.belenios.codec import dumps
-from strikevote.belenios.election import Election
+from strikevote.belenios.election import ElectionParams
 from strikevote.belenios.tally import (
     EncryptedTally,
     PartialDecryption,
@@ -23,7 +24,7 @@ from strikevote.belenios.trustees import TrusteeKind, trustees_json
 class ElectionArchive:
     """A thin protocol-level wrapper over :class:`ArchiveWriter`."""
 
-    def __init__(self, writer: ArchiveWriter, election: Election) -> None:
+    def __init__(self, writer: ArchiveWriter, election: ElectionParams) -> None:
         self.writer = writer
         self.election = election
 
@@ -31,7 +32,7 @@ class ElectionArchive:
     def create(
         cls,
         path: Path,
-        election: Election,
+        election: ElectionParams,
         trustees: Sequence[TrusteeKind],
         credentials_json: str,
         *,
@@ -47,7 +48,7 @@ class ElectionArchive:
         return cls(w, election)
 
     @classmethod
-    def reopen(cls, path: Path, election: Election, *, sync: bool = False) -> ElectionArchive:
+    def reopen(cls, path: Path, election: ElectionParams, *, sync: bool = False) -> ElectionArchive:
         return cls(ArchiveWriter.append(path, sync=sync), election)
 
     def add_ballot(self, raw: str) -> str:

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from strikevote.belenios.ballot import create_ballot
-from strikevote.belenios.election import Election, Question
-from strikevote.belenios.records import ElectionArchive
+from strikevote.belenios.election import ElectionParams, Question
 from strikevote.belenios.setup import (
     generate_credentials,
     make_single,
@@ -24,11 +23,18 @@ from strikevote.belenios.setup import (
     public_credentials_json,
     run_pedersen_ceremony,
 )
-from strikevote.belenios.tally import add_to_tally, combine, compute_factor, decrypt_result, empty_tally
+from strikevote.belenios.tally import (
+    add_to_tally,
+    combine_decryptions,
+    compute_factor,
+    decrypt_result,
+    empty_tally,
+)
 from strikevote.belenios.trustees import Single, TrusteeKind, combined_public_key, decryption_keys
 from strikevote.crypto.credentials import derive_secret
 from strikevote.crypto.group import Group
 from strikevote.crypto.randomness import DeterministicRandomness, Randomness
+from strikevote.simulation.archive import ElectionArchive
 
 YES_NO = Question(("Yes", "No"), 1, 1, "Do you authorize strike action?")
 TrusteeMode = Literal["single", "threshold", "both"]
@@ -37,7 +43,7 @@ TrusteeMode = Literal["single", "threshold", "both"]
 @dataclass
 class SimulatedElection:
     path: Path
-    election: Election
+    election: ElectionParams
     trustees: list[TrusteeKind]
     result: list[list[int]]
     trackers: list[str] = field(default_factory=list)
@@ -45,7 +51,7 @@ class SimulatedElection:
 
 def _ballot_job(args: tuple[str, str, str, int, int]) -> str:
     election_raw, uuid, credential, vote, seed = args
-    election = Election.parse(election_raw)
+    election = ElectionParams.parse(election_raw)
     secret = derive_secret(election.group, uuid, credential)
     plaintext = [[1, 0] if vote == 1 else [0, 1]]
     return create_ballot(election, secret, plaintext, DeterministicRandomness(f"ballot|{seed}")).raw
@@ -87,7 +93,7 @@ def simulate(
     rng = DeterministicRandomness(seed)
     uuid = new_uuid(rng)
     trustees, secrets = make_trustees(group, trustee_mode, k, n, rng)
-    election = Election.make(
+    election = ElectionParams.make(
         group=group,
         public_key=combined_public_key(group, trustees),
         uuid=uuid,
@@ -130,7 +136,7 @@ def simulate(
             continue
         partials[tid] = compute_factor(election, tally, secrets[tid], rng)
         archive.add_partial_decryption(tid, partials[tid])
-    factors = combine(election, trustees, partials)
+    factors = combine_decryptions(election, trustees, partials)
     sim.result = decrypt_result(election, tally, factors, len(votes))
     archive.add_result(sim.result)
     archive.close()
@@ -138,7 +144,7 @@ def simulate(
 
 
 def _cast(
-    archive: ElectionArchive, election: Election, tally: list[Any], raw: str, sim: SimulatedElection
+    archive: ElectionArchive, election: ElectionParams, tally: list[Any], raw: str, sim: SimulatedElection
 ) -> None:
     from strikevote.belenios.ballot import parse_ballot
 
