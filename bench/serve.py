@@ -174,11 +174,14 @@ def _start(url: str, workers: int, work: Path) -> tuple[subprocess.Popen[bytes],
 
 
 def _post_all_threads(
-    base: str, vote_id: str, raws: list[str], clients: int
+    base: str, vote_id: str, raws: list[str], clients: int, keep_alive: bool
 ) -> tuple[int, list[float], dict[int, int]]:
-    """``clients`` threads, each with one keep-alive ``http.client`` connection: the client costs well under
-    a millisecond of CPU per request, so what is measured is the server (httpx's asyncio client spent 7–8 ms
-    of CPU per request and was itself the bottleneck on 2 cores)."""
+    """``clients`` threads with ``http.client``: the client costs well under a millisecond of CPU per request,
+    so what is measured is the server (httpx's asyncio client spent 7–8 ms of CPU per request and was itself
+    the bottleneck on 2 cores).  Each ballot on a connection of its own, as distinct members' browsers would
+    send them (the connection is part of the latency), unless ``keep_alive``: then each thread keeps one
+    connection for all its ballots, and a worker that happens to hold more of the 50 connections keeps them
+    to the end (see bench/README.md)."""
     work: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     for r in raws:
         work.put(r.encode())
@@ -214,6 +217,8 @@ def _post_all_threads(
                         continue
                     code = resp.status
                     break
+                if not keep_alive:
+                    conn.close()  # the next ballot is another member's: a new connection
                 mine.append(time.perf_counter() - t0)
                 codes[code] = codes.get(code, 0) + 1
         finally:
@@ -268,7 +273,14 @@ async def _post_all_httpx(
 
 
 def over_http(
-    url: str, vote_id: str, raws: list[str], workers: int, clients: int, work: Path, client: str
+    url: str,
+    vote_id: str,
+    raws: list[str],
+    workers: int,
+    clients: int,
+    work: Path,
+    client: str,
+    keep_alive: bool,
 ) -> dict[str, Any]:
     proc, base = _start(url, workers, work)
     try:
@@ -279,7 +291,7 @@ def over_http(
             if client == "httpx":
                 ok, latencies, statuses = asyncio.run(_post_all_httpx(base, vote_id, raws, clients))
             else:
-                ok, latencies, statuses = _post_all_threads(base, vote_id, raws, clients)
+                ok, latencies, statuses = _post_all_threads(base, vote_id, raws, clients, keep_alive)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
@@ -343,7 +355,9 @@ def bench_db(kind: str, args: argparse.Namespace, workers: list[int]) -> dict[st
         res["in_process"] = in_process(dbs.copy("inproc"), vote_id, raws, args.jobs)
         _line(f"in-process ballot box, {args.jobs} processes", res["in_process"])
         for w in workers:
-            r = over_http(dbs.copy(f"http{w}"), vote_id, raws, w, args.clients, work, args.client)
+            r = over_http(
+                dbs.copy(f"http{w}"), vote_id, raws, w, args.clients, work, args.client, args.keep_alive
+            )
             r["ratio_to_in_process"] = r["per_s"] / res["in_process"]["per_s"]
             res[f"http_{w}"] = r
             _line(f"HTTP, {w} worker(s), {args.clients} clients", r)
@@ -361,6 +375,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients")
     ap.add_argument(
         "--client", choices=("threads", "httpx"), default="threads", help="the HTTP load generator"
+    )
+    ap.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="threads client: each client keeps one connection for all its ballots (default: one per ballot)",
     )
     ap.add_argument("--jobs", type=int, default=2, help="in-process casting processes (and encryption pool)")
     ap.add_argument("--preset", default="iatse-2021")
@@ -409,6 +428,8 @@ def main(argv: list[str] | None = None) -> None:
             "postgresql": pg_settings(pg_server_url()) if "postgresql" in kinds else None,
             "group": args.group,
             "clients": args.clients,
+            "client": args.client,
+            "connections": "keep-alive" if args.keep_alive else "one per ballot",
             "targets": {"ratio_pg_2_workers": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
             "results": rows,
         },
