@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from strikevote.db.engine import open_db
-from strikevote.mail import sender
+from strikevote.mail import claims, sender
 from strikevote.mail.finisher import Finisher
 from strikevote.services.castore import CAStore
 
@@ -25,19 +25,19 @@ def main() -> None:
     url, vote, store, point, guard = sys.argv[1:6]
     db = open_db(url)
     ca = CAStore.open(Path(store), os.environ["STRIKEVOTE_CA_PASSPHRASE"])
-    original = sender._Run.mark_sent
+    original = claims.Claims.mark_sent
 
-    def mark_sent(run: sender._Run, ids: list[int], then: Callable[[set[int]], None]) -> None:
+    def mark_sent(held: claims.Claims, ids: list[int], then: Callable[[set[int]], None]) -> None:
         def dots_then_die(won: set[int]) -> None:
             then(won)
             if point == "span":
                 os.kill(os.getpid(), signal.SIGKILL)
 
-        original(run, ids, dots_then_die)
+        original(held, ids, dots_then_die)
         if point == "committed":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    sender._Run.mark_sent = mark_sent  # type: ignore[method-assign]
+    claims.Claims.mark_sent = mark_sent  # type: ignore[method-assign]
     finisher = Finisher.start(db.kw["bind"]) if guard == "finisher" else None
     sender.send_pending(db, vote, store=ca, finisher=finisher, connections=4)
     sys.exit("not killed")

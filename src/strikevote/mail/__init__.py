@@ -7,6 +7,7 @@
   have not voted) and the counts officials may see;
 * :mod:`.smtp` — one SMTP connection (STARTTLS, implicit TLS, login) that commits before the final dot;
 * :mod:`.rendering` — a claimed outbox row made into its message (the vote's facts loaded once per run);
+* :mod:`.claims` — the outbox rows a run holds and the commits recording what became of them;
 * :mod:`.sender` — a run that delivers the outbox (``strikevote mail send``), and what a kill can do to it;
 * :mod:`.finisher` — the helper process that settles a group a killed sender left half done;
 * :mod:`.loop` — the server's background task: scheduled reminders, then :mod:`.sender` runs.

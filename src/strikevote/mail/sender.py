@@ -1,5 +1,8 @@
 """The sender: delivers a vote's outbox through SMTP, resuming after a crash or a kill.
 
+This module is what goes on the wire (connections, pacing, the lock-step groups); what the database knows —
+the claims on the rows and the commits recording what became of them — is :mod:`.claims`.
+
 A run: rows left ``sending`` by a dead sender go back to ``queued`` (reconcile); rows are claimed in batches
 (``queued``/``deferred`` → ``sending`` under this run's random claim, committed before any byte goes out, with a
 Message-ID fixed at the first claim and kept on every retry); they go out in groups, one message per SMTP
@@ -18,8 +21,9 @@ a socket's held data is sent when the last process holding the socket lets go of
   next run, each once, under the same Message-ID;
 * after the commit: every message of the group is delivered and reads ``sent``;
 * between the first dot written and the commit — a span with no network wait in it (the dots are copies into
-  the kernel, the commit is not flushed to disk: :meth:`_Run.mark_sent`), which ``SendReport.unguarded_s``
-  measures: a fraction of a millisecond a group, a few percent of a fast run's time (``bench/README.md``):
+  the kernel, the commit is not flushed to disk: :meth:`.claims.Claims.mark_sent`), which
+  ``SendReport.unguarded_s`` measures: a fraction of a millisecond a group, a few percent of a fast run's time
+  (``bench/README.md``):
   with a **finisher** (:mod:`.finisher`, which `strikevote mail send`, `credentials issue --send`,
   `credentials resend` and the server's loop start), a helper process that holds a copy of every socket, the
   held dots stay held and the finisher asks the database whether the group was committed, then pushes them
@@ -43,21 +47,17 @@ confirmations and reminders go out — which is what the server's background loo
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final, cast
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, bindparam, func, or_, select, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from strikevote.db import models
+from strikevote.mail.claims import DEFAULT_BACKOFF, STALE_CLAIM, Backoff, Claims, SendReport, utcnow
 from strikevote.mail.finisher import Finisher
-from strikevote.mail.letters import new_message_id
 from strikevote.mail.rendering import LetterRenderer, OutboxRow
 from strikevote.mail.settings import MailPlan, MailSettings, smtp_password
 from strikevote.mail.smtp import STEPS, Connection, Endpoint, LoginRefused, SmtpError, Unreachable
@@ -65,52 +65,28 @@ from strikevote.services.castore import CAStore, CAStoreError
 from strikevote.services.errors import DefinitionError
 from strikevote.services.votes import load_vote
 
+# Callers import these from here; the claims' names among them live in :mod:`.claims`.
+__all__ = [
+    "ALL_KINDS",
+    "DEFAULT_BACKOFF",
+    "SERVER_KINDS",
+    "STALE_CLAIM",
+    "Backoff",
+    "MailError",
+    "SendReport",
+    "mail_plan",
+    "require_mail",
+    "send_pending",
+    "utcnow",
+]
+
 log = logging.getLogger("strikevote.mail")
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
 ALL_KINDS = ("credential", "confirmation", "reminder")
 SERVER_KINDS = ("confirmation", "reminder")  # what a sender without the authority's store can render
-#: The background loop takes back a 'sending' row only when its claim is this old (an SMTP transaction is
-#: bounded by the 30 s socket timeout per step); an explicit `mail send` takes them all back at once.
-STALE_CLAIM = timedelta(minutes=10)
 
 
 class MailError(DefinitionError):
     """Mail cannot be sent for this vote (no ``[mail]`` block)."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Deferred messages wait ``base · factor^(attempts-1)`` seconds (at most ``maximum``); after
-    ``max_attempts`` temporary failures a message is failed."""
-
-    base: float = 60.0
-    factor: float = 2.0
-    maximum: float = 3600.0
-    max_attempts: int = 12
-
-    def delay(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.maximum, self.base * self.factor ** max(0, attempts - 1)))
-
-
-DEFAULT_BACKOFF: Final = Backoff()
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    deferred: int = 0
-    failed: int = 0
-    reconciled: int = 0  # rows a dead sender left 'sending', put back to 'queued'
-    waiting_for_store: int = 0  # credential letters left for a sender with the authority's store
-    unreachable: str | None = None
-    login_refused: bool = False  # ``unreachable`` says the server refused the login
-    replies: list[str] = field(default_factory=list)  # distinct refusals seen (no recipient)
-    groups: int = 0  # commits that marked a group of messages sent
-    unguarded_s: float = 0.0  # time spent between those commits and their last dot written (see above)
 
 
 def mail_plan(s: Session, vote_id: str) -> tuple[models.Vote, MailPlan]:
@@ -126,7 +102,7 @@ def require_mail(s: Session, vote_id: str) -> MailSettings:
 
 
 class _Run:
-    """One pass over a vote's due messages."""
+    """One pass over a vote's due messages: the SMTP side, over the rows its :class:`.claims.Claims` holds."""
 
     def __init__(
         self,
@@ -147,15 +123,10 @@ class _Run:
         stale_after: timedelta | None = None,
         finisher: Finisher | None = None,
     ) -> None:
-        self.db, self.vote_id, self.settings, self.endpoint = db, vote_id, settings, endpoint
+        self.settings, self.endpoint = settings, endpoint
         self.finisher = finisher if finisher is not None and finisher.alive else None
-        self.store, self.kinds, self.backoff, self.honor_backoff = store, kinds, backoff, honor_backoff
-        self.stop, self.clock, self.progress, self.claim_size = stop, clock, progress, claim_size
-        self.only_ids = only_ids
-        self.stale_after = stale_after
+        self.kinds, self.stop, self.clock, self.progress = kinds, stop, clock, progress
         self.width = max(1, connections)
-        self.token = secrets.token_hex(16)
-        self.started = clock()
         self.report = SendReport()
         self.pool: list[Connection | None] = [None] * self.width
         self.interval = 60.0 / settings.rate if settings.rate else 0.0
@@ -164,152 +135,20 @@ class _Run:
         with db() as s:
             self.renderer = LetterRenderer(s, vote_id, settings, store)
             bind = s.get_bind()
-        self.engine = bind if isinstance(bind, Engine) else bind.engine
-
-    # -- database steps ------------------------------------------------------------------------------------
-
-    def reconcile(self) -> None:
-        """Rows another sender left ``sending`` go back to ``queued``: all of them (a restart after a crash),
-        or only those claimed more than ``stale_after`` ago (the server's loop, which may run beside a live
-        `mail send`).  Either way the compare-and-set in :meth:`mark_sent` keeps a live owner from sending a
-        row taken from it."""
-        o = models.Outbox
-        where = [o.vote_id == self.vote_id, o.status == "sending"]
-        if self.stale_after is not None:
-            where.append(o.claimed_at < self.clock() - self.stale_after)
-        with self.db.begin() as s:
-            result = s.execute(
-                update(o)
-                .where(*where)
-                .values(status="queued", claim=None)
-                .execution_options(synchronize_session=False)
-            )
-            self.report.reconciled = int(getattr(result, "rowcount", 0) or 0)
-
-    def claim(self) -> list[OutboxRow]:
-        o, t = models.Outbox, cast(Table, models.Outbox.__table__)
-        now = self.clock()
-        with self.db.begin() as s:
-            q = select(o.id).where(
-                o.vote_id == self.vote_id, o.status.in_(("queued", "deferred")), o.kind.in_(self.kinds)
-            )
-            if self.only_ids is not None:
-                q = q.where(o.id.in_(self.only_ids))
-            if self.honor_backoff:
-                q = q.where(or_(o.next_attempt_at.is_(None), o.next_attempt_at <= now))
-            else:  # an explicit `mail send`: retry deferred messages now, each once per run
-                q = q.where(or_(o.claimed_at.is_(None), o.claimed_at < self.started))
-            ids = list(s.scalars(q.order_by(o.id).limit(self.claim_size)))
-            if not ids:
-                return []
-            s.execute(
-                update(t)
-                .where(t.c.id == bindparam("b_id"), or_(t.c.status == "queued", t.c.status == "deferred"))
-                .values(
-                    status="sending",
-                    claim=self.token,
-                    claimed_at=now,
-                    message_id=func.coalesce(t.c.message_id, bindparam("b_mid")),
-                ),
-                [
-                    {"b_id": i, "b_mid": new_message_id(f"{i}.{secrets.token_hex(8)}", self.settings.domain)}
-                    for i in ids
-                ],
-            )
-            m = models.Member
-            rows = s.execute(
-                select(o.id, o.member_id, o.local_id, o.email, o.language, o.kind, o.tracker, o.message_id)
-                .add_columns(o.attempts, m.name)
-                .join(m, (m.vote_id == o.vote_id) & (m.member_id == o.member_id))
-                .where(o.id.in_(ids), o.claim == self.token, o.status == "sending")
-                .order_by(o.id)
-            ).all()
-        return [OutboxRow(*r) for r in rows]
-
-    def mark_sent(self, ids: list[int], then: Callable[[set[int]], None]) -> None:
-        """The compare-and-set around the dots: mark ``sent`` the ids this run still holds, call ``then`` with
-        them (it writes their dots, held), and commit.
-
-        That commit is not flushed to disk before it returns (SQLite ``synchronous=NORMAL`` for it alone,
-        PostgreSQL ``synchronous_commit = off``): for a process that dies it is as final as any other once
-        written, and a flush for every group would cost milliseconds each.  A power cut may undo the mark:
-        the row then reads ``sending`` and is sent again, under its Message-ID."""
-        o, t = models.Outbox, cast(Table, models.Outbox.__table__)
-        now = self.clock()
-        with self.engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            raw = conn.connection.dbapi_connection
-            if sqlite and raw is not None:  # a safety level is set outside a transaction
-                raw.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with conn.begin() as txn:
-                    if not sqlite:
-                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                    conn.execute(
-                        update(t)
-                        .where(t.c.id.in_(ids), t.c.claim == self.token, t.c.status == "sending")
-                        .values(status="sent", sent_at=now, attempts=t.c.attempts + 1, last_error=None)
-                    )
-                    won = set(
-                        conn.scalars(
-                            select(o.id).where(o.id.in_(ids), o.claim == self.token, o.status == "sent")
-                        )
-                    )
-                    then(won)
-                    txn.commit()
-            finally:
-                if sqlite and raw is not None:
-                    raw.execute("PRAGMA synchronous=FULL")
-
-    def settle(self, outcomes: list[tuple[OutboxRow, int, str]]) -> None:
-        """Rows that did not go out: ``(row, code, reply)``; 5xx → failed, else deferred (or failed after too
-        many attempts)."""
-        if not outcomes:
-            return
-        o = models.Outbox
-        now = self.clock()
-        with self.db.begin() as s:
-            for row, code, reply in outcomes:
-                attempts = row.attempts + 1
-                permanent = 500 <= code < 600
-                if not permanent and attempts >= self.backoff.max_attempts:
-                    permanent, reply = True, f"gave up after {attempts} attempts; last: {reply}"
-                # Servers often echo the recipient ("<ann@x>: no such user"): an officials' view of a failed
-                # reminder must not name who has not voted, so addresses are never kept.
-                text = _ADDRESS.sub("<address>", f"{code} {reply}" if code else reply)
-                values: dict[str, Any] = {
-                    "attempts": attempts,
-                    "last_error": text[:1000],
-                    "claim": None,
-                    "sent_at": None,
-                    "status": "failed" if permanent else "deferred",
-                    "next_attempt_at": None if permanent else now + self.backoff.delay(attempts),
-                }
-                s.execute(
-                    update(o)
-                    .where(o.id == row.id, o.claim == self.token)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-                if permanent:
-                    self.report.failed += 1
-                else:
-                    self.report.deferred += 1
-                if text not in self.report.replies and len(self.report.replies) < 20:
-                    self.report.replies.append(text)
-
-    def release(self) -> None:
-        """Rows claimed but not attempted (a stop or an unreachable server) go back, untouched."""
-        o = models.Outbox
-        with self.db.begin() as s:
-            s.execute(
-                update(o)
-                .where(o.claim == self.token, o.status == "sending")
-                .values(status="queued", claim=None)
-                .execution_options(synchronize_session=False)
-            )
-
-    # -- SMTP ----------------------------------------------------------------------------------------------
+        self.claims = Claims(
+            db,
+            bind if isinstance(bind, Engine) else bind.engine,
+            vote_id,
+            settings.domain,
+            kinds,
+            backoff,
+            honor_backoff,
+            clock,
+            claim_size,
+            only_ids,
+            stale_after,
+            self.report,
+        )
 
     def connection(self, slot: int) -> Connection:
         conn = self.pool[slot]
@@ -357,12 +196,12 @@ class _Run:
             try:
                 live.append((row, self.connection(slot)))
             except LoginRefused:  # no message is to blame: the run stops, every row stays queued
-                self.settle(problems)
+                self.claims.settle(problems)
                 raise
             except Unreachable as exc:
                 problems.append((row, 0, str(exc)))
                 if not live:  # nothing is going out: stop this run, the rest stays queued
-                    self.settle(problems)
+                    self.claims.settle(problems)
                     raise
         for step in STEPS:
             live = self.each(live, problems, f"put {step}", sender, data)
@@ -380,14 +219,15 @@ class _Run:
                 # unless the finisher, told first, settles the group.
                 if self.finisher is not None:
                     self.finisher.arm(
-                        self.token, [(self.pool.index(conn), row.id) for row, conn in live if row.id in held]
+                        self.claims.token,
+                        [(self.pool.index(conn), row.id) for row, conn in live if row.id in held],
                     )
                 self.started_dots = time.perf_counter()
                 dotted.extend((row, conn, conn.send_dot()) for row, conn in live if row.id in held)
                 won.update(held)
 
             try:
-                self.mark_sent([row.id for row, _ in live], dots)
+                self.claims.mark_sent([row.id for row, _ in live], dots)
             except BaseException:
                 for _row, conn, _ok in dotted:  # not marked sent: the held dots must not go out
                     if self.finisher is not None:  # (a reset needs every copy of the socket closed)
@@ -411,7 +251,7 @@ class _Run:
                         self.progress(1)
                 else:
                     problems.append((row, code, reply))
-        self.settle(problems)
+        self.claims.settle(problems)
 
     @staticmethod
     def each(
@@ -439,10 +279,10 @@ class _Run:
         return going
 
     def run(self) -> SendReport:
-        self.reconcile()
+        self.claims.reconcile()
         try:
             while not (self.stop is not None and self.stop.is_set()):
-                rows = self.claim()
+                rows = self.claims.claim()
                 if not rows:
                     break
                 self.renderer.prefetch(rows)
@@ -450,28 +290,15 @@ class _Run:
                     if self.stop is not None and self.stop.is_set():
                         break
                     self.group(rows[i : i + self.width])
-                self.release()
+                self.claims.release()
         except Unreachable as exc:
             self.report.unreachable = str(exc)
             self.report.login_refused = isinstance(exc, LoginRefused)
         finally:
-            self.release()
+            self.claims.release()
             self.close()
         if "credential" not in self.kinds:
-            o = models.Outbox
-            with self.db() as s:
-                self.report.waiting_for_store = int(
-                    s.scalar(
-                        select(func.count())
-                        .select_from(o)
-                        .where(
-                            o.vote_id == self.vote_id,
-                            o.kind == "credential",
-                            o.status.in_(("queued", "deferred")),
-                        )
-                    )
-                    or 0
-                )
+            self.report.waiting_for_store = self.claims.waiting_for_store()
         return self.report
 
 
