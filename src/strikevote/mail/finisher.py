@@ -1,8 +1,9 @@
 """The finisher: a small process that settles the group of messages a killed sender leaves half done.
 
 A sender writes a group's final dots held in the kernel (``TCP_CORK``) and then commits the rows ``sent``
-(:mod:`.sender`).  If it dies in between, the kernel would close its sockets and send the held dots: the
-messages arrive, their rows read ``sending``, and the next run sends them again.  The finisher closes that gap.
+(:mod:`.sender`; the commit is :meth:`.claims.Claims.mark_sent`).  If it dies in between, the kernel would
+close its sockets and send the held dots: the messages arrive, their rows read ``sending``, and the next run
+sends them again.  The finisher closes that gap.
 It is started with the sender, holds a duplicate of every SMTP socket the sender opens (passed over a Unix
 socket with ``SCM_RIGHTS``), and is told, before any dot of a group is written, which row rides on which
 socket.  A socket stays open while either process holds it, so when the sender dies the held dots stay held,
