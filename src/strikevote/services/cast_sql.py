@@ -17,8 +17,8 @@ compiled forms are cached by SQLAlchemy; Core tables, no ORM unit of work):
      confirmation (PostgreSQL: one INSERT with data-modifying CTEs, a single round trip; SQLite: four inserts
      inside the process).
 
-The orm path (:class:`strikevote.services.board.Board`, ``cast_batch``) writes the same rows; the unit tests run
-both on the same ballots and compare the boards.
+The ORM path (:class:`strikevote.services.board.Board`, ``cast_batch``) writes the same rows:
+``tests/integration/test_cast_paths.py`` interleaves both on one election and checks the chain they build.
 """
 
 from __future__ import annotations
