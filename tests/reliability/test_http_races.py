@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from rel_kit import (
+    Answer,
     GroupServer,
     ballot_rows,
     burst,
@@ -54,7 +54,7 @@ def env(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         db.kw["bind"].dispose()
 
 
-def _statuses(responses: list[httpx.Response]) -> Counter[tuple[int, str]]:
+def _statuses(responses: list[Answer]) -> Counter[tuple[int, str]]:
     return Counter((r.status_code, r.json().get("error", "")) for r in responses)
 
 
