@@ -175,7 +175,7 @@ def _start(url: str, workers: int, work: Path) -> tuple[subprocess.Popen[bytes],
 
 def _post_all_threads(
     base: str, vote_id: str, raws: list[str], clients: int, keep_alive: bool
-) -> tuple[int, list[float], dict[int, int]]:
+) -> tuple[int, list[float], dict[int, int], list[int]]:
     """``clients`` threads with ``http.client``: the client costs well under a millisecond of CPU per request,
     so what is measured is the server (httpx's asyncio client spent 7–8 ms of CPU per request and was itself
     the bottleneck on 2 cores).  Each ballot on a connection of its own, as distinct members' browsers would
@@ -189,11 +189,14 @@ def _post_all_threads(
     path = f"/api/v1/votes/{vote_id}/ballots"
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    finished: list[float] = []
     lock = threading.Lock()
+    start = time.perf_counter()
 
     def client() -> None:
         conn = http.client.HTTPConnection(host, int(port), timeout=120)
         mine: list[float] = []
+        ends: list[float] = []
         codes: dict[int, int] = {}
         try:
             while True:
@@ -219,12 +222,15 @@ def _post_all_threads(
                     break
                 if not keep_alive:
                     conn.close()  # the next ballot is another member's: a new connection
-                mine.append(time.perf_counter() - t0)
+                done = time.perf_counter()
+                mine.append(done - t0)
+                ends.append(done)
                 codes[code] = codes.get(code, 0) + 1
         finally:
             conn.close()
             with lock:
                 latencies.extend(mine)
+                finished.extend(ends)
                 for k, v in codes.items():
                     statuses[k] = statuses.get(k, 0) + v
 
@@ -233,18 +239,28 @@ def _post_all_threads(
         th.start()
     for th in threads:
         th.join()
-    return statuses.get(201, 0), latencies, statuses
+    return statuses.get(201, 0), latencies, statuses, _per_second(start, finished)
+
+
+def _per_second(start: float, finished: list[float]) -> list[int]:
+    """Answers completed in each second of the run: whether the rate is sustained or sags."""
+    counts = [0] * (int(max(finished, default=start) - start) + 1)
+    for t in finished:
+        counts[int(t - start)] += 1
+    return counts
 
 
 async def _post_all_httpx(
     base: str, vote_id: str, raws: list[str], clients: int
-) -> tuple[int, list[float], dict[int, int]]:
+) -> tuple[int, list[float], dict[int, int], list[int]]:
     """The same load from one asyncio process with httpx (``--client httpx``), kept for comparison."""
     pending: asyncio.Queue[bytes] = asyncio.Queue()
     for r in raws:
         pending.put_nowait(r.encode())
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    finished: list[float] = []
+    start = time.perf_counter()
     url = f"/api/v1/votes/{vote_id}/ballots"
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as c:
@@ -265,11 +281,12 @@ async def _post_all_httpx(
                         continue
                     code = r.status_code
                     break
-                latencies.append(time.perf_counter() - t0)
+                finished.append(time.perf_counter())
+                latencies.append(finished[-1] - t0)
                 statuses[code] = statuses.get(code, 0) + 1
 
         await asyncio.gather(*(client() for _ in range(clients)))
-    return statuses.get(201, 0), latencies, statuses
+    return statuses.get(201, 0), latencies, statuses, _per_second(start, finished)
 
 
 def over_http(
@@ -289,14 +306,19 @@ def over_http(
         quiet()
         with Timed() as t:
             if client == "httpx":
-                ok, latencies, statuses = asyncio.run(_post_all_httpx(base, vote_id, raws, clients))
+                ok, latencies, statuses, per_second = asyncio.run(
+                    _post_all_httpx(base, vote_id, raws, clients)
+                )
             else:
-                ok, latencies, statuses = _post_all_threads(base, vote_id, raws, clients, keep_alive)
+                ok, latencies, statuses, per_second = _post_all_threads(
+                    base, vote_id, raws, clients, keep_alive
+                )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     res = _figures(len(raws), ok, t, latencies)
     res["statuses"] = {str(k): v for k, v in sorted(statuses.items())}
+    res["per_second"] = per_second
     return res
 
 

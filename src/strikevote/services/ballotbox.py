@@ -36,7 +36,7 @@ from strikevote.services.board import Board
 from strikevote.services.definition import VoteDefinition
 from strikevote.services.errors import BallotRejected, NotFound
 from strikevote.services.retry import retrying
-from strikevote.services.votes import advisory_key, definition_of, load_vote, lock_vote
+from strikevote.services.votes import advisory_key, definition_of, load_vote, lock_chain, lock_vote
 
 MAX_BALLOT_CHARS = 64 * 1024  # the HTTP API's limit too (DESIGN.md §11: 413 over 64 KiB)
 MAX_UUID_CHARS = 64  # elections.uuid
@@ -198,11 +198,11 @@ def _store_one(conn: Connection, vote_id: str, found: cast_sql.Found, v: Verifie
     """The write transaction of :func:`cast`: under the locks, re-check that the vote is open, apply the policy
     and append."""
     with writing(conn):
-        vote = cast_sql.lock(conn, vote_id, found.election_id, advisory_key(vote_id))
-        if vote is None:
+        cast_sql.lock(conn, found.election_id, advisory_key(vote_id))
+        at = cast_sql.position(conn, vote_id, found.election_id, v.credential, v.tracker)
+        if at.vote_state is None:
             raise NotFound(f"no vote '{vote_id}'")
-        revote = _accepting_state(vote_id, vote[0], definition_of(vote[1]), now)
-        at = cast_sql.position(conn, found.election_id, v.credential, v.tracker)
+        revote = _accepting_state(vote_id, at.vote_state, definition_of(at.definition), now)
         if (
             at.earlier_height is not None
         ):  # the same ballot, committed meanwhile (or by a try whose ack was lost)
@@ -300,7 +300,7 @@ def _store_batch(
     for eid in sorted(by_election):  # locks in id order: two batches cannot deadlock
         vs = by_election[eid]
         el = by_id[eid]
-        s.execute(select(models.Election.id).where(models.Election.id == eid).with_for_update(key_share=True))
+        lock_chain(s, eid)
         creds = sorted({v.credential for v in vs})
         known[eid] = set()
         for chunk in _chunks(creds, 500):

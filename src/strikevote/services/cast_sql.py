@@ -7,12 +7,14 @@ compiled forms are cached by SQLAlchemy; Core tables, no ORM unit of work):
    state and definition, and the height of this very ballot if it is already on the board. One statement.
 2. :func:`append`, one write transaction:
 
-   * the locks: PostgreSQL takes the vote's advisory lock shared (a close takes it exclusive: see
-     :func:`strikevote.services.votes.lock_vote`), then the vote's row ``FOR SHARE`` and the election's row
-     ``FOR NO KEY UPDATE`` (appends to one chain queue there); SQLite's ``BEGIN IMMEDIATE`` took the write lock;
+   * the locks, one statement on PostgreSQL: the vote's advisory lock shared (a close takes it exclusive: see
+     :func:`strikevote.services.votes.lock_vote`), then the election's chain lock (an advisory lock: appends
+     to one board queue there); SQLite's ``BEGIN IMMEDIATE`` took the write lock.  No row is locked: a row lock
+     writes the row, and every cast of a vote sharing its row made PostgreSQL build a MultiXact per cast;
    * what the policy needs, in one statement run *after* the locks (so, under READ COMMITTED, on a snapshot
-     that already holds every ballot committed before ours): an identical ballot's height, whether the
-     credential is listed, its last ballot number, the chain's tip and the last data object's number;
+     that already holds every ballot committed before ours and the vote's state as a close left it): the
+     vote's state and definition, an identical ballot's height, whether the credential is listed, its last
+     ballot number, the chain's tip and the last data object's number;
    * the writes: the ballot as a data object, its ``Ballot`` event, the ballot row and the member's
      confirmation (PostgreSQL: one INSERT with data-modifying CTEs, a single round trip; SQLite: four inserts
      inside the process).
@@ -34,6 +36,7 @@ from sqlalchemy.sql import Select
 from strikevote.belenios.archive import Event as BelEvent
 from strikevote.db import models
 from strikevote.mail.outbox import CONFIRMATION_INSERT, confirmation_params
+from strikevote.services.votes import CHAIN_LOCK_CLASS
 
 _votes = models.table_of(models.Vote)
 _elections = models.table_of(models.Election)
@@ -62,6 +65,8 @@ class Found:
 class Position:
     """What :func:`append` reads under the locks."""
 
+    vote_state: str | None  # None: the vote is gone
+    definition: str
     earlier_height: int | None
     listed: bool
     last_seq: int
@@ -87,7 +92,10 @@ def _position() -> Select[Any]:
     eid = bindparam("election_id", type_=Integer)
     cred = bindparam("credential", type_=String)
     tip = select(EV.height, EV.hash).where(EV.election_id == eid).order_by(EV.height.desc()).limit(1)
+    vote = select(V.state, V.definition).where(V.id == bindparam("vote_id", type_=String))
     return select(
+        vote.with_only_columns(V.state).scalar_subquery(),
+        vote.with_only_columns(V.definition).scalar_subquery(),
         select(B.height).where(B.election_id == eid, B.tracker == bindparam("tracker")).scalar_subquery(),
         select(literal(1, Integer)).where(C.election_id == eid, C.public == cred).scalar_subquery(),
         select(B.seq).where(B.election_id == eid, B.credential == cred).order_by(B.seq.desc()).limit(1)
@@ -101,14 +109,14 @@ def _position() -> Select[Any]:
 LOOK_UP: Final = _look_up()
 POSITION: Final = _position()
 VOTE_EXISTS: Final = select(V.id).where(V.id == bindparam("vote_id", type_=String))
-# PostgreSQL: both row locks in one statement (the advisory lock was taken just before, in its own statement, so
-# that no row lock is ever held while waiting for it: a close holds it exclusive and then locks the vote's row).
-LOCK_ROWS_PG: Final = text(
-    "SELECT v.state, v.definition FROM votes v, elections e WHERE v.id = :vote_id AND e.id = :election_id "
-    "FOR SHARE OF v FOR NO KEY UPDATE OF e"
+# PostgreSQL: the vote's lock (shared), then the election's chain lock, in one statement; the subquery (kept
+# whole by OFFSET 0) yields its row, so takes the vote's lock, before the outer call asks for the chain's: no
+# cast ever holds a chain while it waits for a close.  The vote's state is read in the next statement: this
+# one's snapshot predates the wait.
+LOCKS_PG: Final = text(
+    "SELECT pg_advisory_xact_lock(:chain_class, :election_id) "
+    "FROM (SELECT pg_advisory_xact_lock_shared(:vote_key) OFFSET 0) AS vote_lock"
 )
-VOTE_STATE: Final = select(V.state, V.definition).where(V.id == bindparam("vote_id", type_=String))
-ADVISORY_SHARED: Final = text("SELECT pg_advisory_xact_lock_shared(:key)")
 
 _RECORD_INSERT: Final = insert(_records).values(
     election_id=bindparam("election_id"),
@@ -148,22 +156,23 @@ def vote_exists(conn: Connection, vote_id: str) -> bool:
     return conn.execute(VOTE_EXISTS, {"vote_id": vote_id}).first() is not None
 
 
-def lock(conn: Connection, vote_id: str, election_id: int, advisory_key: int) -> tuple[str, str] | None:
-    """Take the cast's locks; the vote's state and definition as now committed (None: no such vote)."""
+def lock(conn: Connection, election_id: int, vote_key: int) -> None:
+    """Take the cast's locks (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the database's write lock already)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(ADVISORY_SHARED, {"key": advisory_key})
-        row = conn.execute(LOCK_ROWS_PG, {"vote_id": vote_id, "election_id": election_id}).first()
-    else:  # SQLite: BEGIN IMMEDIATE holds the database's write lock already
-        row = conn.execute(VOTE_STATE, {"vote_id": vote_id}).first()
-    return None if row is None else (row[0], row[1])
+        conn.execute(
+            LOCKS_PG, {"vote_key": vote_key, "chain_class": CHAIN_LOCK_CLASS, "election_id": election_id}
+        )
 
 
-def position(conn: Connection, election_id: int, credential: str, tracker: str) -> Position:
+def position(conn: Connection, vote_id: str, election_id: int, credential: str, tracker: str) -> Position:
     row = conn.execute(
-        POSITION, {"election_id": election_id, "credential": credential, "tracker": tracker}
+        POSITION,
+        {"vote_id": vote_id, "election_id": election_id, "credential": credential, "tracker": tracker},
     ).one()
-    earlier, listed, last_seq, tip_height, tip_hash, record_seq = row
+    state, definition, earlier, listed, last_seq, tip_height, tip_hash, record_seq = row
     return Position(
+        state,
+        definition or "",
         earlier,
         listed is not None,
         last_seq or 0,

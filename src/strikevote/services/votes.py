@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,27 +90,39 @@ def load_vote(s: Session, vote_id: str) -> tuple[models.Vote, VoteDefinition]:
 
 
 def lock_vote(s: Session, vote_id: str, *, exclusive: bool) -> tuple[models.Vote, VoteDefinition]:
-    """Load the vote with its row locked until the transaction ends: shared (casting: casts do not wait for
-    each other) or exclusive (closing: waits for the casts in flight, and later casts wait for the close).
+    """Load the vote locked until the transaction ends: shared (casting: casts do not wait for each other) or
+    exclusive (closing: waits for the casts in flight, and later casts wait for the close).
 
-    PostgreSQL: first a transaction-scoped advisory lock on the vote, shared or exclusive.  Advisory locks queue
+    PostgreSQL: a transaction-scoped advisory lock on the vote, shared or exclusive.  Advisory locks queue
     fairly (a waiting close holds off later casts), where row locks do not: under a steady stream of casts
-    ``FOR UPDATE`` behind overlapping ``FOR SHARE`` holders could wait indefinitely.  Then the row, read as last
-    committed (``FOR SHARE`` / ``FOR UPDATE``).  SQLite has no row locks: its writers take the database's write
+    ``FOR UPDATE`` behind overlapping ``FOR SHARE`` holders could wait indefinitely.  Every change to an open
+    vote's row (the close) holds the lock exclusive, so a shared holder reads the row as last committed without
+    locking it: a row lock writes the row, and casts sharing one made PostgreSQL build a MultiXact per cast.
+    The close locks the row ``FOR UPDATE`` too.  SQLite has no row locks: its writers take the database's write
     lock first (:func:`strikevote.db.engine.begin_write`).
     """
     if s.get_bind().dialect.name == "postgresql":
         fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         s.execute(text(f"SELECT {fn}(:key)"), {"key": advisory_key(vote_id)})
-    vote = s.scalar(
-        select(models.Vote)
-        .where(models.Vote.id == vote_id)
-        .with_for_update(read=not exclusive)
-        .execution_options(populate_existing=True)
-    )
+    query = select(models.Vote).where(models.Vote.id == vote_id).execution_options(populate_existing=True)
+    vote = s.scalar(query.with_for_update() if exclusive else query)
     if vote is None:
         raise NotFound(f"no vote '{vote_id}'")
     return vote, definition_of(vote.definition)
+
+
+# PostgreSQL's two-key advisory locks are a key space of their own (they never collide with the one-key vote
+# locks): (CHAIN_LOCK_CLASS, election id) serialises the appends to one election's board.
+CHAIN_LOCK_CLASS: Final = int.from_bytes(b"svch", "big")
+CHAIN_LOCK: Final = text("SELECT pg_advisory_xact_lock(:chain_class, :election_id)")
+
+
+def lock_chain(s: Session, election_id: int) -> None:
+    """Hold the election's board for appending until the transaction ends (PostgreSQL; SQLite's writers hold
+    the database's write lock already).  An advisory lock, not a row lock: locking the election's row wrote
+    the row (and WAL) on every cast."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(CHAIN_LOCK, {"chain_class": CHAIN_LOCK_CLASS, "election_id": election_id})
 
 
 def advisory_key(vote_id: str) -> int:
