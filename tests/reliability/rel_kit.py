@@ -88,7 +88,7 @@ def burst(server: Server, vote_id: str, raws: Sequence[str]) -> list[Answer]:
     ``http.client`` rather than one ``httpx.Client`` per ballot: a burst of 50 then costs the test process a few
     milliseconds of CPU instead of half a second, so the trials measure the server, not the test."""
     where = urlsplit(server.base)
-    start = threading.Barrier(len(raws))
+    start = threading.Barrier(len(raws), timeout=60)  # a client that cannot connect breaks it: no hang
 
     def one(raw: str) -> Answer:
         conn = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=60)
